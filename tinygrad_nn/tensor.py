@@ -1,0 +1,654 @@
+"""The Tensor and its backward engine.
+
+A :class:`Tensor` wraps a numpy array. Every op applied to tensors that require gradients records
+the op's name, its inputs (``parents``) and one backward rule per input, so that
+:meth:`Tensor.backward` can walk the graph in reverse topological order and apply the chain rule.
+
+What lives here, and only here:
+
+* ``topological_order`` — the iterative (recursion-free) order in which backward visits nodes;
+* ``unbroadcast`` — undoing numpy broadcasting on a gradient, for every op at once;
+* gradient accumulation — when a tensor feeds several consumers, their gradients are added here;
+* grad mode (:func:`no_grad`), anomaly mode (:func:`detect_anomaly`) and the module scope used by
+  the graph pictures.
+
+The ops themselves (forward and backward formulas side by side) live in :mod:`tinygrad_nn.ops`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Tensor",
+    "detect_anomaly",
+    "enable_grad",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "set_detect_anomaly",
+    "topological_order",
+    "unbroadcast",
+]
+
+# Module-level switches, read on every op: plain globals are the cheapest thing Python can read.
+_grad_enabled = True
+_anomaly_enabled = False
+_scope: str | None = None  # name of the nn.Module whose forward is running (for graph clusters)
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+BackwardRule = Callable[[np.ndarray], np.ndarray]
+
+
+# --------------------------------------------------------------------------------------------
+# grad mode, anomaly mode, scope
+# --------------------------------------------------------------------------------------------
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record the graph (False inside :func:`no_grad`)."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager (or decorator) under which ops record nothing.
+
+    Results made inside never require grad, so parameter updates and evaluation cost no memory
+    for the graph.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, no_grad
+    >>> w = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _grad_mode(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager that turns graph recording back on inside a :func:`no_grad` block."""
+    return _grad_mode(True)
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (see :func:`detect_anomaly`)."""
+    return _anomaly_enabled
+
+
+def set_detect_anomaly(enabled: bool) -> None:
+    """Turn anomaly detection on or off globally (see :func:`detect_anomaly`)."""
+    global _anomaly_enabled
+    _anomaly_enabled = bool(enabled)
+
+
+@contextlib.contextmanager
+def detect_anomaly(enabled: bool = True) -> Iterator[None]:
+    """Check every op's output and every backward gradient for NaN/Inf.
+
+    The first non-finite value raises :class:`FloatingPointError` naming the op, the pass
+    (forward or backward), the shapes, which input or output went bad, and the line of user code
+    that created the op. The creation line is recorded only in this mode, so normal runs pay
+    nothing.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, detect_anomaly
+    >>> x = Tensor([0.0, 1.0], requires_grad=True)
+    >>> with detect_anomaly():
+    ...     y = x.log()   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    FloatingPointError: forward of 'log' produced a non-finite output ...
+    """
+    global _anomaly_enabled
+    previous = _anomaly_enabled
+    _anomaly_enabled = enabled
+    try:
+        yield
+    finally:
+        _anomaly_enabled = previous
+
+
+@contextlib.contextmanager
+def scope(name: str | None) -> Iterator[None]:
+    """Tag every tensor made inside with ``name`` (nn modules use it; pictures cluster by it)."""
+    global _scope
+    previous = _scope
+    _scope = name if previous is None or name is None else f"{previous}.{name}"
+    try:
+        yield
+    finally:
+        _scope = previous
+
+
+def _user_code_line() -> str:
+    """The innermost stack frame outside this package: where the user created the op."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
+            where = f'File "{frame.filename}", line {frame.lineno}, in {frame.name}'
+            return f"{where}\n    {frame.line}"
+    return "<unknown>"
+
+
+def _describe_nonfinite(array: np.ndarray) -> str:
+    n_nan = int(np.isnan(array).sum())
+    n_inf = int(np.isinf(array).sum())
+    return f"{n_nan} NaN and {n_inf} Inf among {array.size} values"
+
+
+# --------------------------------------------------------------------------------------------
+# input conversion
+# --------------------------------------------------------------------------------------------
+
+
+def as_array(data: Any, what: str = "Tensor data") -> np.ndarray:
+    """Convert ``data`` to a floating numpy array, as the Tensor constructor does.
+
+    Floating arrays keep their dtype; ints and bools become float64; anything else is a
+    ``TypeError`` that says what was given.
+    """
+    if isinstance(data, Tensor):
+        return data.data
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as error:
+        raise TypeError(
+            f"{what} must be a rectangular numeric array; got {type(data).__name__} that numpy "
+            f"cannot turn into one ({error})"
+        ) from None
+    kind = array.dtype.kind
+    if kind == "f":
+        return array
+    if kind in "iub":
+        return array.astype(np.float64)
+    raise TypeError(
+        f"{what} must be numeric (float, int or bool); got {type(data).__name__} of dtype "
+        f"{array.dtype}" + (" (ragged or mixed-type nested sequences give dtype object)"
+                            if kind == "O" else "")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the Tensor
+# --------------------------------------------------------------------------------------------
+
+
+class Tensor:
+    """An n-d array that records the ops applied to it, so that ``backward()`` can differentiate.
+
+    Parameters
+    ----------
+    data : array_like
+        Anything ``np.asarray`` accepts. Floating arrays keep their dtype (float32 stays float32);
+        ints and bools become float64; non-numeric data is a ``TypeError``. The data is copied.
+    requires_grad : bool
+        Whether ``backward()`` should compute ``.grad`` for this tensor.
+    name : str, optional
+        A label shown by ``repr`` and the graph pictures (``"W1"``, ``"X"``).
+
+    Attributes
+    ----------
+    data : np.ndarray
+        The values.
+    grad : np.ndarray or None
+        The gradient of the last ``backward()`` root with respect to this tensor, same shape and
+        dtype as ``data``; accumulates across ``backward()`` calls until set to ``None``.
+    op : str or None
+        Name of the op that made this tensor (``"matmul"``, ``"sigmoid"``…); ``None`` for a leaf.
+    parents : tuple of Tensor
+        The op's inputs, in order (empty for leaves, and after ``backward()`` released the graph).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="x")
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    array([[2., 4., 6.]])
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_creation_line",
+        "_op",
+        "_parents",
+        "_requires_grad",
+        "_retains_grad",
+        "_rules",
+        "_scope",
+        "_version",
+        "_versions_seen",
+        "data",
+        "grad",
+        "name",
+    )
+
+    # numpy must hand mixed expressions (ndarray + Tensor) to the Tensor's reflected operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
+        array = as_array(data)
+        self.data: np.ndarray = np.array(array, copy=True)
+        self.grad: np.ndarray | None = None
+        self.name = name
+        self._requires_grad = bool(requires_grad)
+        self._retains_grad = False
+        self._op: str | None = None
+        self._parents: tuple[Tensor, ...] = ()
+        self._rules: tuple[BackwardRule | None, ...] | None = None
+        self._scope = _scope
+        self._version = 0
+        self._versions_seen: tuple[int, ...] = ()
+        self._creation_line: str | None = None
+
+    @classmethod
+    def _from_op(
+        cls,
+        data: np.ndarray,
+        op: str,
+        parents: tuple[Tensor, ...],
+        rules: tuple[BackwardRule | None, ...],
+    ) -> Tensor:
+        """Make an op's result (no copy, no validation: the op produced ``data``)."""
+        out = object.__new__(cls)
+        out.data = data
+        out.grad = None
+        out.name = None
+        out._retains_grad = False
+        out._op = op
+        out._scope = _scope
+        out._version = 0
+        out._creation_line = None
+        if _grad_enabled and any(p._requires_grad for p in parents):
+            out._requires_grad = True
+            out._parents = parents
+            out._rules = rules
+            out._versions_seen = tuple(p._version for p in parents)
+            if _anomaly_enabled:
+                out._creation_line = _user_code_line()
+        else:
+            # Nothing to differentiate: keep the inputs for pictures only, never the rules.
+            out._requires_grad = False
+            out._parents = parents
+            out._rules = None
+            out._versions_seen = ()
+        if _anomaly_enabled:
+            _check_forward(out)
+        return out
+
+    # ---- read-only graph introspection ---------------------------------------------------
+
+    @property
+    def op(self) -> str | None:
+        """Name of the op that made this tensor, or ``None`` for a leaf."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The inputs of the op that made this tensor (empty for a leaf or a released graph)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user, not by an op (``.grad`` is kept only on leaves)."""
+        return self._op is None
+
+    @property
+    def scope(self) -> str | None:
+        """Name of the ``nn`` module whose forward made this tensor (``"layer2"``), if any."""
+        return self._scope
+
+    @property
+    def creation_line(self) -> str | None:
+        """The user code line that created this tensor (recorded only under detect_anomaly)."""
+        return self._creation_line
+
+    @property
+    def graph_released(self) -> bool:
+        """True once ``backward()`` freed this op's saved arrays (without ``retain_graph``)."""
+        return self._op is not None and self._requires_grad and self._rules is None
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor. Settable on leaves only."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._op is not None:
+            raise RuntimeError(
+                f"requires_grad can only be set on leaf tensors; this one was made by "
+                f"'{self._op}' (use .detach() to get a leaf)"
+            )
+        self._requires_grad = bool(value)
+
+    # ---- array-like attributes --------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array (shared with the tensor, not a copy)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a one-element tensor; this one has shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        out = Tensor.__new__(Tensor)
+        Tensor.__init__(out, np.empty(0))
+        out.data = self.data
+        return out
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.name:
+            parts.append(f"name={self.name!r}")
+        parts.append(f"shape={self.shape}")
+        parts.append(f"dtype={self.dtype}")
+        if self._op is not None:
+            parts.append(f"op={self._op}")
+        if self._requires_grad:
+            parts.append("requires_grad=True")
+        if self.data.size <= 16:
+            values = np.array2string(self.data, precision=4, separator=", ", threshold=16)
+            return f"Tensor({values}, {', '.join(parts)})"
+        return f"Tensor({', '.join(parts)})"
+
+    # ---- in-place updates (for optimizers and hand-written SGD) ---------------------------
+
+    def _check_inplace(self, what: str) -> None:
+        if _grad_enabled and self._requires_grad:
+            raise RuntimeError(
+                f"in-place '{what}' on a tensor that requires grad would not be recorded; "
+                f"do the update inside tinygrad_nn.no_grad()"
+            )
+
+    def _inplace(self, what: str, other: Any, ufunc: np.ufunc) -> Tensor:
+        self._check_inplace(what)
+        value = other.data if isinstance(other, Tensor) else other
+        ufunc(self.data, value, out=self.data)
+        self.mark_modified()
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", other, np.add)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", other, np.subtract)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", other, np.multiply)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", other, np.divide)
+
+    def mark_modified(self) -> None:
+        """Record that ``data`` was changed in place (optimizers call this after an update).
+
+        A graph that saved this tensor before the change refuses to backpropagate through it,
+        instead of silently using the new values.
+        """
+        self._version += 1
+
+    # ---- backward ---------------------------------------------------------------------------
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            The upstream gradient dL/d(self); may be omitted only for a one-element tensor
+            (then it is 1).
+        retain_graph : bool
+            Keep the saved arrays so that ``backward()`` can run through this graph again.
+            By default they are released, and a second ``backward()`` raises ``RuntimeError``.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([2.0, -1.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward()
+        >>> w.grad
+        array([ 4., -2.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the graph has "
+                "requires_grad=True (or it was computed under no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a one-element (scalar) tensor; this one "
+                    f"has shape {self.shape}: pass grad= of that shape"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = as_array(grad, "backward(grad=...)")
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward(grad=...) must have the tensor's shape {self.shape}; "
+                    f"got {seed.shape}"
+                )
+            seed = seed.astype(self.dtype, copy=False)
+        _run_backward(self, seed, retain_graph)
+
+    # Ops (+, @, sigmoid, sum, ...) are attached to this class by tinygrad_nn.ops.
+
+
+# --------------------------------------------------------------------------------------------
+# the engine
+# --------------------------------------------------------------------------------------------
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that require grad and that ``root`` depends on, each after all its consumers.
+
+    Iterative depth-first search, so a graph of any depth (a 10,000-op chain) works.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor(2.0, requires_grad=True, name="x")
+    >>> y = (x * 3).exp()
+    >>> [t.op or t.name for t in topological_order(y)]
+    ['exp', 'mul', 'x']
+    """
+    postorder: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            postorder.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent._requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    postorder.reverse()
+    return postorder
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that numpy broadcasting added or stretched to reach its shape.
+
+    If ``x`` of ``shape`` was broadcast in the forward pass, each of its elements was used many
+    times, so its gradient is the sum over those uses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((3, 4)), (3, 1))   # the article's bias b (n, 1) added to (n, m)
+    array([[4.],
+           [4.],
+           [4.]])
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(f"gradient of shape {grad.shape} cannot belong to shape {shape}")
+    summed = grad.sum(axis=tuple(range(extra))) if extra else grad
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
+    if stretched:
+        summed = summed.sum(axis=stretched, keepdims=True)
+    if summed.shape != shape:
+        raise ValueError(f"gradient of shape {grad.shape} cannot belong to shape {shape}")
+    return summed
+
+
+def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
+    # grads[id(t)] = [array, owned]; "owned" arrays were made here and may be added to in place.
+    # An op's rule may return g itself or a view of it (add, reshape...), which must never be
+    # written to or handed to a leaf without a copy.
+    grads: dict[int, list[Any]] = {id(root): [seed, False]}
+    for node in topological_order(root):
+        entry = grads.pop(id(node), None)
+        if entry is None:
+            continue
+        g, owned = entry
+        if node._op is None:
+            _accumulate_leaf_grad(node, g, owned)
+            continue
+        if node._retains_grad:
+            node.grad = g if owned else g.copy()
+        rules = node._rules
+        if rules is None:
+            raise RuntimeError(
+                f"backward() through '{node._op}' (shape {node.shape}) a second time: its saved "
+                f"arrays were freed by the first backward(); call backward(retain_graph=True) the "
+                f"first time to keep them"
+            )
+        for parent, rule, version in zip(
+            node._parents, rules, node._versions_seen, strict=True
+        ):
+            if not parent._requires_grad:
+                continue
+            if parent._version != version:
+                raise RuntimeError(
+                    f"an input of '{node._op}' (shape {parent.shape}) was modified in place after "
+                    f"'{node._op}' used it; backward() would use the new values. Update "
+                    f"parameters after backward(), not between the forward pass and backward()"
+                )
+            grad_parent = rule(g)
+            if type(grad_parent) is not np.ndarray:  # numpy returns scalars for 0-d results
+                grad_parent = np.asarray(grad_parent)
+            fresh = grad_parent is not g and grad_parent.base is None
+            if grad_parent.shape != parent.data.shape:
+                grad_parent = unbroadcast(grad_parent, parent.data.shape)
+                fresh = True
+            if grad_parent.dtype != parent.data.dtype:
+                grad_parent = grad_parent.astype(parent.data.dtype)
+                fresh = True
+            if _anomaly_enabled:
+                _check_backward(node, parent, grad_parent)
+            slot = grads.get(id(parent))
+            if slot is None:
+                grads[id(parent)] = [grad_parent, fresh]
+            elif slot[1]:
+                np.add(slot[0], grad_parent, out=slot[0])
+            else:
+                grads[id(parent)] = [slot[0] + grad_parent, True]
+        if not retain_graph:
+            # Free the saved arrays and cut the edges, so the graph's memory goes now, even if
+            # the user keeps the root (say, in a list of losses).
+            node._rules = None
+            node._parents = ()
+
+
+def _accumulate_leaf_grad(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
+    if leaf.grad is None:
+        leaf.grad = g if owned else g.copy()
+    else:
+        leaf.grad = leaf.grad + g
+
+
+# --------------------------------------------------------------------------------------------
+# anomaly checks (only called when detect_anomaly is on)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_forward(out: Tensor) -> None:
+    if np.isfinite(out.data).all():
+        return
+    bad_inputs = [i for i, p in enumerate(out._parents) if not np.isfinite(p.data).all()]
+    shapes = ", ".join(str(p.shape) for p in out._parents)
+    cause = (
+        f"input {bad_inputs[0]} was already non-finite" if bad_inputs else "all inputs were finite"
+    )
+    raise FloatingPointError(
+        f"forward of '{out._op}' produced a non-finite output of shape {out.shape} "
+        f"({_describe_nonfinite(out.data)}); input shapes: {shapes}; {cause}.\n"
+        f"The op was created at:\n  {out._creation_line or _user_code_line()}"
+    )
+
+
+def _check_backward(node: Tensor, parent: Tensor, grad_parent: np.ndarray) -> None:
+    if np.isfinite(grad_parent).all():
+        return
+    index = next(i for i, p in enumerate(node._parents) if p is parent)
+    raise FloatingPointError(
+        f"backward of '{node._op}' produced a non-finite gradient for its input {index} "
+        f"(shape {parent.shape}): {_describe_nonfinite(grad_parent)}; output shape {node.shape}.\n"
+        f"The op was created at:\n  {node._creation_line or '<unknown>'}"
+    )
