@@ -1,0 +1,314 @@
+"""Every op against central finite differences (float64, random upstream gradient), through the
+project's own gradcheck, over broadcasting shape pairs.
+
+Adding an op: add one row to OP_CASES. ``test_every_registered_op_has_a_gradcheck_row`` fails
+until you do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_nn as tg
+from tinygrad_nn import Tensor, gradcheck, ops
+
+# The article's case first: a bias (n, 1) added to (n, m).
+BROADCAST_PAIRS = [
+    ((3, 5), (3, 1)),
+    ((3, 4), (3, 4)),
+    ((3, 4), (4,)),
+    ((1, 4), (3, 1)),
+    ((2, 3, 4), (3, 1)),
+    ((), (2, 3)),
+]
+UNARY_SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
+
+
+@dataclass
+class Case:
+    op: str
+    fn: Callable[..., Tensor]
+    shapes: list[tuple[int, ...]]
+    low: float = -2.0
+    high: float = 2.0
+    away_from_zero: bool = False
+
+    def inputs(self, rng: np.random.Generator) -> list[Tensor]:
+        tensors = []
+        for shape in self.shapes:
+            data = rng.uniform(self.low, self.high, size=shape)
+            if self.away_from_zero:
+                data = np.where(np.abs(data) < 0.2, 0.5, data)
+            tensors.append(Tensor(data, requires_grad=True))
+        return tensors
+
+
+def _binary(name, fn, low=-2.0, high=2.0, away=False):
+    return [Case(name, fn, list(pair), low, high, away) for pair in BROADCAST_PAIRS]
+
+
+def _unary(name, fn, low=-2.0, high=2.0, away=False):
+    return [Case(name, fn, [shape], low, high, away) for shape in UNARY_SHAPES]
+
+
+OP_CASES: list[Case] = [
+    *_binary("add", lambda a, b: a + b),
+    *_binary("sub", lambda a, b: a - b),
+    *_binary("mul", lambda a, b: a * b),
+    *_binary("div", lambda a, b: a / b, away=True),
+    *_binary("pow", lambda a, b: a**b, low=0.5, high=2.0),
+    Case("pow", lambda x: x**3, [(3, 4)]),
+    Case("pow", lambda x: x**0.5, [(3, 4)], low=0.5),
+    Case("pow", lambda x: 2.0**x, [(3, 4)]),
+    Case("matmul", lambda a, b: a @ b, [(3, 4), (4, 2)]),
+    Case("matmul", lambda a, b: a @ b, [(4,), (4, 2)]),
+    Case("matmul", lambda a, b: a @ b, [(3, 4), (4,)]),
+    Case("matmul", lambda a, b: a @ b, [(4,), (4,)]),
+    Case("matmul", lambda a, b: a @ b, [(2, 3, 4), (4, 5)]),
+    Case("matmul", lambda a, b: a @ b, [(2, 3, 4), (1, 4, 5)]),
+    *_unary("neg", lambda x: -x),
+    *_unary("exp", lambda x: x.exp()),
+    *_unary("log", lambda x: x.log(), low=0.2, high=3.0),
+    *_unary("sigmoid", lambda x: x.sigmoid(), low=-6, high=6),
+    *_unary("tanh", lambda x: x.tanh()),
+    *_unary("relu", lambda x: x.relu(), away=True),
+    *_unary("sqrt", lambda x: x.sqrt(), low=0.2, high=3.0),
+    *_unary("abs", lambda x: abs(x), away=True),
+    Case("sum", lambda x: x.sum(), [(3, 4)]),
+    Case("sum", lambda x: x.sum(axis=0), [(3, 4)]),
+    Case("sum", lambda x: x.sum(axis=-1, keepdims=True), [(2, 3, 4)]),
+    Case("sum", lambda x: x.sum(axis=(0, 2)), [(2, 3, 4)]),
+    Case("mean", lambda x: x.mean(), [(3, 4)]),
+    Case("mean", lambda x: x.mean(axis=1, keepdims=True), [(3, 4)]),
+    Case("mean", lambda x: x.mean(axis=(0, 1)), [(2, 3, 4)]),
+    Case("max", lambda x: x.max(), [(3, 4)]),
+    Case("max", lambda x: x.max(axis=0), [(3, 4)]),
+    Case("max", lambda x: x.max(axis=(0, 2), keepdims=True), [(2, 3, 4)]),
+    Case("min", lambda x: x.min(), [(3, 4)]),
+    Case("min", lambda x: x.min(axis=-1, keepdims=True), [(2, 3, 4)]),
+    Case("reshape", lambda x: x.reshape(4, 3), [(3, 4)]),
+    Case("reshape", lambda x: x.reshape((-1,)), [(2, 3, 4)]),
+    Case("transpose", lambda x: x.T, [(3, 4)]),
+    Case("transpose", lambda x: x.transpose(1, 2, 0), [(2, 3, 4)]),
+    Case("getitem", lambda x: x[1], [(3, 4)]),
+    Case("getitem", lambda x: x[:, 1:3], [(3, 4)]),
+    Case("getitem", lambda x: x[..., -1], [(2, 3, 4)]),
+    Case("getitem", lambda x: x[[0, 2, 0, 0]], [(3, 4)]),
+    Case("getitem", lambda x: x[np.array([True, False, True])], [(3, 4)]),
+    Case("getitem", lambda x: x[None, 0, [1, 1]], [(3, 4)]),
+    Case("concatenate", lambda a, b: tg.concatenate([a, b], axis=1), [(3, 2), (3, 4)]),
+    Case("concatenate", lambda a, b: tg.concatenate([a, b, a]), [(2, 3), (1, 3)]),
+    Case("stack", lambda a, b: tg.stack([a, b]), [(3, 4), (3, 4)]),
+    Case("stack", lambda a, b: tg.stack([a, b, a], axis=-1), [(3, 4), (3, 4)]),
+    Case("softmax", lambda x: x.softmax(), [(3, 4)]),
+    Case("softmax", lambda x: x.softmax(axis=0), [(3, 4)]),
+    Case("log_softmax", lambda x: x.log_softmax(), [(3, 4)]),
+    Case("log_softmax", lambda x: x.log_softmax(axis=0), [(2, 3, 4)]),
+    Case("linear", lambda W, A, b: ops.linear(W, A, b), [(3, 4), (4, 5), (3, 1)]),
+    Case("bce_with_logits", lambda z, y: ops.bce_with_logits(z, y), [(1, 6), (1, 6)], -4, 4),
+]
+
+
+def _case_id(case: Case) -> str:
+    return f"{case.op}-{'x'.join(str(s) for s in case.shapes)}"
+
+
+@pytest.mark.parametrize("case", OP_CASES, ids=[_case_id(c) for c in OP_CASES])
+def test_op_gradient_matches_central_differences(case: Case) -> None:
+    inputs = case.inputs(np.random.default_rng(0))
+    assert gradcheck(case.fn, inputs)
+
+
+def test_every_registered_op_has_a_gradcheck_row() -> None:
+    covered = {case.op for case in OP_CASES}
+    assert set(ops.REGISTRY) <= covered, set(ops.REGISTRY) - covered
+
+
+def test_every_op_result_reports_its_op_name() -> None:
+    rng = np.random.default_rng(1)
+    for case in OP_CASES:
+        out = case.fn(*case.inputs(rng))
+        assert out.op == case.op
+
+
+@pytest.mark.parametrize("name", sorted(ops.REGISTRY))
+def test_every_op_docstring_gives_forward_and_one_rule_per_input(name: str) -> None:
+    info = ops.REGISTRY[name]
+    assert "=" in info.forward
+    assert info.backward, f"{name} has no backward formula"
+    assert all("=" in rule for rule in info.backward)
+
+
+# ---- property tests over random broadcastable shapes ----------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    op_name=st.sampled_from(["add", "sub", "mul", "div"]),
+    seed=st.integers(0, 2**16),
+)
+def test_binary_ops_gradcheck_over_random_broadcastable_shapes(shapes, op_name, seed) -> None:
+    rng = np.random.default_rng(seed)
+    a = Tensor(rng.uniform(0.5, 2.0, shapes.input_shapes[0]), requires_grad=True)
+    b = Tensor(rng.uniform(0.5, 2.0, shapes.input_shapes[1]), requires_grad=True)
+    fn = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+    }[op_name]
+    assert gradcheck(fn, [a, b])
+    assert a.grad is None and b.grad is None  # gradcheck leaves .grad as it found it
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    data=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+        elements=st.floats(-3, 3),
+    ),
+    reduction=st.sampled_from(["sum", "mean"]),
+    keepdims=st.booleans(),
+    axis_seed=st.integers(0, 100),
+)
+def test_reductions_over_random_axes_match_numpy_and_central_differences(
+    data, reduction, keepdims, axis_seed
+) -> None:
+    axis = axis_seed % data.ndim
+    x = Tensor(data, requires_grad=True)
+    out = getattr(x, reduction)(axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(out.data, getattr(data, reduction)(axis=axis, keepdims=keepdims))
+    assert gradcheck(lambda t: getattr(t, reduction)(axis=axis, keepdims=keepdims), [x])
+
+
+# ---- conventions at ties and kinks ----------------------------------------------------------
+
+
+def test_max_splits_the_gradient_evenly_among_ties() -> None:
+    x = Tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True)
+    x.max(axis=1).backward(np.array([1.0, 4.0]))
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.5, 0.5], [2.0, 0.0, 2.0]])
+
+
+def test_min_splits_the_gradient_evenly_among_ties() -> None:
+    x = Tensor([1.0, 1.0, 1.0, 5.0], requires_grad=True)
+    x.min().backward()
+    np.testing.assert_allclose(x.grad, [1 / 3, 1 / 3, 1 / 3, 0.0])
+
+
+def test_relu_gradient_at_zero_is_zero() -> None:
+    x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+
+
+def test_abs_gradient_at_zero_is_zero() -> None:
+    x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
+
+
+def test_getitem_with_repeated_indices_adds_their_gradients() -> None:
+    x = Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+
+
+def test_getitem_with_boolean_mask_routes_gradient_to_selected_elements() -> None:
+    x = Tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
+    mask = x.data > 0
+    (x[mask] * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2.0, 0.0], [0.0, 2.0]])
+
+
+def test_pow_exponent_gradient_is_zero_where_base_is_zero() -> None:
+    x = Tensor([0.0, 2.0])
+    p = Tensor(3.0, requires_grad=True)
+    (x**p).sum().backward()
+    np.testing.assert_allclose(p.grad, 8.0 * np.log(2.0))
+
+
+# ---- numerical stability --------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+def test_sigmoid_is_exact_and_silent_at_plus_minus_1000() -> None:
+    x = Tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0], requires_grad=True)
+    y = x.sigmoid()
+    expected = [0.0, 1 / (1 + np.exp(30.0)), 0.5, 1 / (1 + np.exp(-30.0)), 1.0]
+    np.testing.assert_allclose(y.data, expected)
+    y.sum().backward()
+    assert np.isfinite(x.grad).all()
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("method", ["softmax", "log_softmax"])
+def test_softmax_family_is_finite_for_logits_of_plus_minus_1000(method: str) -> None:
+    x = Tensor([[1000.0, -1000.0], [999.0, 0.0], [-1000.0, 1000.0]], requires_grad=True)
+    y = getattr(x, method)(axis=0)
+    assert np.isfinite(y.data).all()
+    (y * Tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
+    assert np.isfinite(x.grad).all()
+
+
+def test_log_softmax_equals_log_of_softmax_for_moderate_logits() -> None:
+    x = Tensor(np.random.default_rng(0).normal(size=(4, 5)))
+    np.testing.assert_allclose(x.log_softmax(axis=0).data, np.log(x.softmax(axis=0).data))
+
+
+@pytest.mark.filterwarnings("error")
+def test_bce_with_logits_is_finite_at_plus_minus_1000() -> None:
+    z = Tensor([[-1000.0, 1000.0, 0.0]], requires_grad=True)
+    y = Tensor([[1.0, 0.0, 1.0]])
+    J = ops.bce_with_logits(z, y)
+    np.testing.assert_allclose(J.item(), (1000 + 1000 + np.log(2)) / 3)
+    J.backward()
+    np.testing.assert_allclose(z.grad, [[-1 / 3, 1 / 3, -1 / 6]])
+
+
+def test_linear_equals_matmul_plus_bias_bit_for_bit() -> None:
+    rng = np.random.default_rng(0)
+    W, A, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 7)), rng.normal(size=(5, 1))
+    np.testing.assert_array_equal(ops.linear(Tensor(W), Tensor(A), Tensor(b)).data, W @ A + b)
+
+
+# ---- optional comparison with PyTorch ------------------------------------------------------
+
+
+def test_gradients_agree_with_pytorch_when_installed() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    W, X, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 6)), rng.normal(size=(4, 1))
+    Y = (rng.uniform(size=(1, 6)) > 0.5).astype(float)
+    V = rng.normal(size=(1, 4))
+
+    def loss_ours():
+        w, bb = Tensor(W, requires_grad=True), Tensor(b, requires_grad=True)
+        a = (w @ Tensor(X) + bb).tanh()
+        p = (Tensor(V) @ a).sigmoid()
+        cost = -(Tensor(Y) * p.log() + (1 - Tensor(Y)) * (1 - p).log()).mean()
+        cost = cost + a.softmax(axis=0).max() + a.log_softmax(axis=0).mean()
+        cost.backward()
+        return cost.item(), w.grad, bb.grad
+
+    w = torch.tensor(W, requires_grad=True)
+    bb = torch.tensor(b, requires_grad=True)
+    a = torch.tanh(w @ torch.tensor(X) + bb)
+    p = torch.sigmoid(torch.tensor(V) @ a)
+    yt = torch.tensor(Y)
+    cost = -(yt * p.log() + (1 - yt) * (1 - p).log()).mean()
+    cost = cost + torch.softmax(a, 0).max() + torch.log_softmax(a, 0).mean()
+    cost.backward()
+    value, gw, gb = loss_ours()
+    np.testing.assert_allclose(value, cost.item(), rtol=1e-12)
+    np.testing.assert_allclose(gw, w.grad.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(gb, bb.grad.numpy(), rtol=1e-10, atol=1e-14)
