@@ -1,0 +1,222 @@
+"""The docs cannot drift from the code.
+
+- docs/ops.md and docs/img/architecture.dot are what scripts/make_ops_doc.py generates now;
+- every fenced ``python`` block in README.md and docs/*.md runs: each file's blocks in order,
+  in one namespace per file, in a temporary working directory. A block is skipped when its
+  fence reads ``python no-run`` or the line before it is ``<!-- no-run -->``. A ``text output``
+  block right after a python block must equal what that block printed;
+- the doctests of every tinygrad_nn module pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import importlib
+import importlib.util
+import io
+import os
+import re
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+# Plots in doc blocks and doctests must never need a display.
+os.environ["MPLBACKEND"] = "Agg"
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_FILES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+NO_RUN_COMMENT = "<!-- no-run -->"
+
+# Every module the package is meant to have; those whose file does not exist yet are skipped,
+# any module found on disk is added.
+EXPECTED_MODULES = (
+    "tensor", "ops", "gradcheck", "nn", "optim", "training", "reference", "data", "viz", "cli",
+)
+NO_DOCTESTS = {"__init__", "__main__", "_version"}  # __init__ is tested as "tinygrad_nn"
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location(
+        "make_ops_doc", ROOT / "scripts" / "make_ops_doc.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---- generated files ----------------------------------------------------------------------
+
+
+def test_ops_doc_matches_what_the_generator_makes_from_the_registry() -> None:
+    generator = _load_generator()
+    committed = generator.OPS_DOC.read_text(encoding="utf-8")
+    assert committed == generator.render_ops_doc(), (
+        "docs/ops.md is stale: run `python scripts/make_ops_doc.py` (or `make docs`)"
+    )
+
+
+def test_architecture_dot_matches_the_package_imports() -> None:
+    generator = _load_generator()
+    committed = generator.ARCHITECTURE_DOT.read_text(encoding="utf-8")
+    assert committed == generator.render_architecture_dot(), (
+        "docs/img/architecture.dot is stale: run `python scripts/make_ops_doc.py`"
+    )
+
+
+def test_ops_doc_lists_every_registered_op_with_its_formula() -> None:
+    from tinygrad_nn import ops
+
+    text = (ROOT / "docs" / "ops.md").read_text(encoding="utf-8")
+    for name, info in ops.REGISTRY.items():
+        assert f"\n### {name}" in text, name
+        for rule in info.backward:
+            assert rule.replace("|", "\\|") in text, (name, rule)
+
+
+# ---- code blocks in the Markdown docs -----------------------------------------------------
+
+
+@dataclass
+class Block:
+    info: str  # the fence's info string: "python", "python no-run", "text output", ...
+    code: str
+    line: int  # 1-based line of the first line of code
+    no_run_comment: bool  # preceded by <!-- no-run -->
+
+
+_FENCE = re.compile(r"^(`{3,})\s*(.*)$")
+
+
+def extract_blocks(text: str) -> list[Block]:
+    """Fenced blocks of a Markdown text, in order (unindented fences only)."""
+    blocks = []
+    lines = text.splitlines()
+    i = 0
+    previous = ""  # last non-blank line before the current one
+    while i < len(lines):
+        match = _FENCE.match(lines[i])
+        if not match:
+            if lines[i].strip():
+                previous = lines[i].strip()
+            i += 1
+            continue
+        fence, info = match.group(1), match.group(2).strip()
+        body = []
+        j = i + 1
+        while j < len(lines) and not lines[j].startswith(fence):
+            body.append(lines[j])
+            j += 1
+        if j == len(lines):
+            raise ValueError(f"line {i + 1}: code fence {fence}{info} is never closed")
+        blocks.append(Block(info, "\n".join(body) + "\n", i + 2, previous == NO_RUN_COMMENT))
+        previous = lines[j].strip()
+        i = j + 1
+    return blocks
+
+
+def runnable(block: Block) -> bool:
+    words = block.info.split()
+    return bool(words) and words[0] == "python" and "no-run" not in words[1:] and not (
+        block.no_run_comment
+    )
+
+
+def test_extract_blocks_honours_both_no_run_markers_and_keeps_line_numbers() -> None:
+    text = (
+        "intro\n```python\nx = 1\n```\n"
+        "```python no-run\nboom()\n```\n"
+        "<!-- no-run -->\n\n```python\nboom()\n```\n"
+        "```text output\n1\n```\n"
+    )
+    blocks = extract_blocks(text)
+    assert [b.info for b in blocks] == ["python", "python no-run", "python", "text output"]
+    assert [runnable(b) for b in blocks] == [True, False, False, False]
+    assert blocks[0].line == 3 and blocks[0].code == "x = 1\n"
+
+
+def run_blocks(path: Path, blocks: list[Block]) -> int:
+    """Execute the runnable blocks in one namespace; check ``text output`` blocks. Returns the
+    number of blocks run."""
+    namespace: dict = {"__name__": f"docs_{path.stem}"}
+    printed: str | None = None  # stdout of the last python block that ran
+    ran = 0
+    for block in blocks:
+        if block.info.split()[:2] == ["text", "output"]:
+            assert printed is not None, (
+                f"{path.name}:{block.line}: a `text output` block must follow a python block"
+            )
+            expected = [line.rstrip() for line in block.code.rstrip("\n").splitlines()]
+            got = [line.rstrip() for line in printed.rstrip("\n").splitlines()]
+            assert got == expected, (
+                f"{path.name}:{block.line}: the output shown differs from what the code "
+                f"prints now:\n{printed}"
+            )
+            printed = None
+            continue
+        if not runnable(block):
+            printed = None
+            continue
+        # Pad with blank lines so tracebacks give the line number in the Markdown file.
+        source = "\n" * (block.line - 1) + block.code
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(source, str(path), "exec"), namespace)
+        except Exception:
+            pytest.fail(
+                f"the python block at {path.relative_to(ROOT)}:{block.line} failed:\n"
+                f"{traceback.format_exc()}"
+            )
+        printed = buffer.getvalue()
+        ran += 1
+    return ran
+
+
+@pytest.mark.parametrize(
+    "path", DOC_FILES, ids=[str(p.relative_to(ROOT)) for p in DOC_FILES]
+)
+def test_every_python_block_in_the_docs_runs(path: Path, tmp_path, monkeypatch) -> None:
+    blocks = extract_blocks(path.read_text(encoding="utf-8"))
+    if not any(runnable(b) or b.info.startswith("text output") for b in blocks):
+        pytest.skip(f"{path.name} has no python blocks to run")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))  # docs may import from scripts/ or examples/
+    try:
+        run_blocks(path, blocks)
+    finally:
+        _close_figures()
+
+
+def _close_figures() -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+# ---- doctests -----------------------------------------------------------------------------
+
+
+def _module_names() -> list[str]:
+    on_disk = {p.stem for p in (ROOT / "tinygrad_nn").glob("*.py")} - NO_DOCTESTS
+    return ["tinygrad_nn", *sorted(set(EXPECTED_MODULES) | on_disk)]
+
+
+@pytest.mark.parametrize("name", _module_names())
+def test_module_doctests_pass(name: str, tmp_path, monkeypatch) -> None:
+    if name != "tinygrad_nn" and not (ROOT / "tinygrad_nn" / f"{name}.py").exists():
+        pytest.skip(f"tinygrad_nn/{name}.py is not written yet")
+    module = importlib.import_module(name if name == "tinygrad_nn" else f"tinygrad_nn.{name}")
+    monkeypatch.chdir(tmp_path)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(verbose=False)
+    report = io.StringIO()
+    with np.printoptions(legacy=False):
+        for test in finder.find(module, module.__name__):
+            runner.run(test, out=report.write)
+    _close_figures()
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, report.getvalue()
