@@ -330,6 +330,14 @@ def _imports(tree: ast.Module, modules: set[str], exported: dict[str, str]):
 
     def visit(node: ast.AST, in_function: bool):
         if _is_type_checking_block(node):
+            # Optional dependencies are imported inside functions (often by name, through
+            # importlib) and named under TYPE_CHECKING for the annotations: a lazy use of a
+            # third-party package. Package modules named there are for annotations only.
+            for child in ast.walk(node):
+                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                    for imported, _ in visit(child, True):
+                        if imported not in modules:
+                            yield imported, True
             return
         if isinstance(node, ast.Import):
             for alias in node.names:

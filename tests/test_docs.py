@@ -139,6 +139,10 @@ def test_extract_blocks_honours_both_no_run_markers_and_keeps_line_numbers() -> 
     assert blocks[0].line == 3 and blocks[0].code == "x = 1\n"
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
 def run_blocks(path: Path, blocks: list[Block]) -> int:
     """Execute the runnable blocks in one namespace; check ``text output`` blocks. Returns the
     number of blocks run."""
@@ -148,12 +152,12 @@ def run_blocks(path: Path, blocks: list[Block]) -> int:
     for block in blocks:
         if block.info.split()[:2] == ["text", "output"]:
             assert printed is not None, (
-                f"{path.name}:{block.line}: a `text output` block must follow a python block"
+                f"{_shown(path)}:{block.line}: a `text output` block must follow a python block"
             )
             expected = [line.rstrip() for line in block.code.rstrip("\n").splitlines()]
             got = [line.rstrip() for line in printed.rstrip("\n").splitlines()]
             assert got == expected, (
-                f"{path.name}:{block.line}: the output shown differs from what the code "
+                f"{_shown(path)}:{block.line}: the output shown differs from what the code "
                 f"prints now:\n{printed}"
             )
             printed = None
@@ -169,12 +173,29 @@ def run_blocks(path: Path, blocks: list[Block]) -> int:
                 exec(compile(source, str(path), "exec"), namespace)
         except Exception:
             pytest.fail(
-                f"the python block at {path.relative_to(ROOT)}:{block.line} failed:\n"
+                f"the python block at {_shown(path)}:{block.line} failed:\n"
                 f"{traceback.format_exc()}"
             )
         printed = buffer.getvalue()
         ran += 1
     return ran
+
+
+def test_a_text_output_block_must_equal_what_the_block_before_it_printed(tmp_path) -> None:
+    doc = tmp_path / "doc.md"
+    shown_right = "```python\nprint(6 * 7)\n```\n```text output\n42\n```\n"
+    assert run_blocks(doc, extract_blocks(shown_right)) == 1
+    shown_wrong = "```python\nprint(6 * 7)\n```\n```text output\n41\n```\n"
+    with pytest.raises(AssertionError, match="differs from what the code prints"):
+        run_blocks(doc, extract_blocks(shown_wrong))
+
+
+def test_a_failing_block_fails_with_its_line_in_the_markdown_file(tmp_path) -> None:
+    doc = tmp_path / "doc.md"
+    text = "# title\n\n```python\nx = 1\n```\n\n```python\nx = x + undefined_name\n```\n"
+    with pytest.raises(pytest.fail.Exception, match=r"doc\.md:8") as failure:
+        run_blocks(doc, extract_blocks(text))
+    assert 'doc.md", line 8' in str(failure.value)
 
 
 @pytest.mark.parametrize(
