@@ -1,0 +1,564 @@
+"""Specification of tinygrad_nn.viz: graph pictures, the backward pass written out, and plots."""
+
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from tinygrad_nn import Tensor, ops, viz
+from tinygrad_nn.tensor import scope, topological_order
+
+SVG = "{http://www.w3.org/2000/svg}"
+NODE_LINE = re.compile(r"^\s*(\w+) \[label=", re.MULTILINE)
+
+
+# --- graphs built by hand, the article's way ---------------------------------------------------
+
+
+def article_network(m=4, cost="logits", by_hand=False, seed=0):
+    """The article's [2, 3, 1] sigmoid network on m examples, one forward pass.
+
+    cost: "logits" (fused bce_with_logits on Z2) or "bce" (the article's formula on A2).
+    by_hand: layers written as W @ A + b without scopes, instead of ops.linear in layer scopes.
+    """
+    rng = np.random.default_rng(seed)
+    net = {
+        "X": Tensor(rng.normal(size=(2, m)), name="X"),
+        "Y": Tensor((np.arange(m) % 2).reshape(1, m), name="Y"),
+        "W1": Tensor(rng.normal(size=(3, 2)) * 0.01, requires_grad=True, name="W1"),
+        "b1": Tensor(np.zeros((3, 1)), requires_grad=True, name="b1"),
+        "W2": Tensor(rng.normal(size=(1, 3)) * 0.01, requires_grad=True, name="W2"),
+        "b2": Tensor(np.zeros((1, 1)), requires_grad=True, name="b2"),
+    }
+    A = net["X"]
+    for layer in (1, 2):
+        W, b = net[f"W{layer}"], net[f"b{layer}"]
+        last = layer == 2 and cost == "logits"
+        if by_hand:
+            Z = W @ A + b
+            A = Z if last else Z.sigmoid()
+        else:
+            with scope(f"layer{layer}"):
+                Z = ops.linear(W, A, b)
+                A = Z if last else Z.sigmoid()
+    Y = net["Y"]
+    if cost == "logits":
+        net["J"] = ops.bce_with_logits(A, Y)
+    else:
+        net["J"] = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+    return net
+
+
+def chain(n_ops):
+    x = Tensor(1.0, requires_grad=True, name="x")
+    y = x
+    for _ in range(n_ops):
+        y = y * 1.0001
+    return y
+
+
+def deep_net(n_layers, width=3, m=5):
+    rng = np.random.default_rng(1)
+    A = Tensor(rng.normal(size=(2, m)), name="X")
+    for layer in range(1, n_layers + 1):
+        W = Tensor(rng.normal(size=(width, A.shape[0])), requires_grad=True, name=f"W{layer}")
+        b = Tensor(np.zeros((width, 1)), requires_grad=True, name=f"b{layer}")
+        with scope(f"layer{layer}"):
+            A = ops.linear(W, A, b).sigmoid()
+    return A.mean()
+
+
+def node_names(dot):
+    return NODE_LINE.findall(dot)
+
+
+def node_line(dot, text):
+    lines = [line for line in dot.splitlines() if "[label=" in line and text in line]
+    assert len(lines) == 1, f"expected one node line containing {text!r}, got {lines}"
+    return lines[0]
+
+
+def fill(line):
+    return re.search(r'fillcolor="([^"]+)"', line).group(1)
+
+
+def svg_texts(path):
+    root = ET.parse(path).getroot()
+    return [t.text for t in root.iter(f"{SVG}text") if t.text]
+
+
+# --- to_dot: what the picture shows -------------------------------------------------------------
+
+
+def test_to_dot_is_a_digraph_naming_parameters_inputs_shapes_and_dtypes():
+    net = article_network()
+    dot = viz.to_dot(net["J"])
+    assert dot.startswith("digraph tinygrad_nn {\n") and dot.endswith("}\n")
+    for name in ("W1", "b1", "W2", "b2", "X", "Y"):
+        assert f"<B>{name}</B>" in dot
+    assert "(3, 2) float64" in dot and "(1, 4) float64" in dot and "scalar float64" in dot
+
+
+def test_each_op_is_its_own_node_with_its_name_and_its_backward_rules_from_the_registry():
+    net = article_network()
+    dot = viz.to_dot(net["J"])
+    op_lines = [line for line in dot.splitlines() if "shape=ellipse" in line]
+    assert len(op_lines) == 4  # linear, sigmoid, linear, bce_with_logits
+    sigmoid = node_line(dot, "<B>sigmoid</B>")
+    assert "dx = g·y·(1−y)" in sigmoid
+    for rule in ops.REGISTRY["linear"].backward:
+        assert rule in dot
+
+
+def test_show_formulas_false_keeps_op_names_but_drops_the_rules():
+    dot = viz.to_dot(article_network()["J"], show_formulas=False)
+    assert "<B>sigmoid</B>" in dot
+    assert "dx = g·y·(1−y)" not in dot
+
+
+def test_multi_input_ops_label_each_incoming_edge_with_the_rule_letter_of_that_input():
+    dot = viz.to_dot(article_network()["J"])
+    assert {"W", "A", "b"} <= set(re.findall(r"-> o\d+ \[label=<(\w+)>", dot))
+
+
+def test_small_tensors_show_their_values_and_big_ones_a_min_mean_max_summary():
+    small = Tensor([[1.5, -2.0]], requires_grad=True, name="small")
+    big = Tensor(np.arange(12.0).reshape(3, 4), name="big")
+    dot = viz.to_dot(small.sum() + big.sum())
+    assert "[[1.5, -2]]" in node_line(dot, "<B>small</B>")
+    assert "min 0  mean 5.5  max 11" in node_line(dot, "<B>big</B>")
+
+
+def test_a_matrix_is_shown_one_row_per_line():
+    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="W")
+    assert "[[1, 2],<BR/> [3, 4]]" in viz.to_dot(W.sum())
+
+
+def test_gradients_appear_after_backward_with_retain_graph_and_not_before():
+    net = article_network()
+    assert "grad " not in viz.to_dot(net["J"])
+    net["J"].backward(retain_graph=True)
+    w2 = node_line(viz.to_dot(net["J"]), "<B>W2</B>")
+    expected = "grad [[" + ", ".join(viz._number(v) for v in net["W2"].grad.ravel()) + "]]"
+    assert expected in w2
+
+
+def test_show_values_and_show_grads_false_leave_only_names_shapes_and_dtypes():
+    net = article_network()
+    net["J"].backward(retain_graph=True)
+    line = node_line(viz.to_dot(net["J"], show_values=False, show_grads=False), "<B>b1</B>")
+    assert line.split("label=<")[1].split(">,")[0] == "<B>b1</B><BR/>(3, 1) float64"
+
+
+def test_parameters_inputs_intermediates_and_the_loss_are_styled_apart():
+    net = article_network(cost="bce")
+    dot = viz.to_dot(net["J"])
+    parameter = fill(node_line(dot, "<B>W1</B>"))
+    data_input = fill(node_line(dot, "<B>X</B>"))
+    loss = fill(node_line(dot, "<B>loss</B>"))
+    assert len({parameter, data_input, loss}) == 3
+    assert "bold" in node_line(dot, "<B>loss</B>")
+
+
+def test_inputs_that_receive_no_gradient_are_drawn_with_dashed_edges():
+    dot = viz.to_dot(article_network()["J"])
+    x_id = node_line(dot, "<B>X</B>").split()[0]
+    w_id = node_line(dot, "<B>W1</B>").split()[0]
+    x_edge = next(line for line in dot.splitlines() if line.strip().startswith(f"{x_id} ->"))
+    w_edge = next(line for line in dot.splitlines() if line.strip().startswith(f"{w_id} ->"))
+    assert "dashed" in x_edge and "dashed" not in w_edge
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_values_are_marked_in_red(bad):
+    w = Tensor([1.0, bad], requires_grad=True, name="w")
+    ok = Tensor([1.0, 2.0], requires_grad=True, name="ok")
+    dot = viz.to_dot((w * ok).sum())
+    assert 'color="#d00000"' in node_line(dot, "<B>w</B>")
+    assert "⚠" in node_line(dot, "<B>w</B>")
+    assert "#d00000" not in node_line(dot, "<B>ok</B>")
+
+
+def test_non_finite_gradients_are_marked_in_red():
+    w = Tensor([0.0, 1.0], requires_grad=True, name="w")
+    with np.errstate(divide="ignore"):
+        loss = w.log().sum()
+        loss.backward(retain_graph=True)
+    line = node_line(viz.to_dot(loss), "<B>w</B>")
+    assert "grad [inf, 1]" in line and 'color="#d00000"' in line
+
+
+def test_names_and_scopes_are_escaped_for_html_labels():
+    w = Tensor([1.0], requires_grad=True, name='<W & "b">')
+    with scope("a<b>&c"):
+        y = w * 2.0
+    dot = viz.to_dot(y.sum())
+    assert "&lt;W &amp; &quot;b&quot;&gt;" in dot
+    assert "a&lt;b&gt;&amp;c" in dot
+    assert '<W & "b">' not in dot
+
+
+def test_unknown_rankdir_max_nodes_or_collapse_are_value_errors_and_a_non_tensor_a_type_error():
+    loss = article_network()["J"]
+    with pytest.raises(ValueError, match="rankdir"):
+        viz.to_dot(loss, rankdir="XY")
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.to_dot(loss, max_nodes=0)
+    with pytest.raises(ValueError, match="collapse"):
+        viz.to_dot(loss, collapse="layers")
+    with pytest.raises(TypeError, match="Tensor"):
+        viz.to_dot(np.ones(3))
+
+
+# --- released graphs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", [viz.to_dot, viz.draw_graph, viz.explain])
+def test_a_graph_released_by_backward_is_a_value_error_that_says_to_retain_it(function):
+    loss = article_network()["J"]
+    loss.backward()
+    with pytest.raises(ValueError, match=r"backward\(retain_graph=True\)"):
+        function(loss)
+
+
+# --- modules: clusters and collapsing -------------------------------------------------------------
+
+
+def test_tensors_made_in_a_module_scope_are_grouped_in_one_cluster_per_scope():
+    dot = viz.to_dot(article_network()["J"])
+    clusters = re.findall(r"subgraph (cluster_\w+) \{\n\s*label=<<B>([^<]+)</B>>", dot)
+    assert sorted(label for _, label in clusters) == ["layer1", "layer2"]
+    layer1 = dot.split("<B>layer1</B>")[1].split("\t}")[0]
+    assert "<B>W1</B>" in layer1 and "<B>b1</B>" in layer1 and "<B>sigmoid</B>" in layer1
+    assert "<B>X</B>" not in layer1  # a named input stays outside the module
+
+
+def test_nested_scopes_draw_nested_clusters():
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    with scope("mlp"), scope("layer1"):
+        y = w.sigmoid()
+    dot = viz.to_dot(y.sum())
+    outer = dot.index("<B>mlp</B>")
+    inner = dot.index("<B>layer1</B>")
+    assert outer < inner < dot.index("<B>sigmoid</B>")
+    assert dot.count("subgraph cluster_") == 2
+
+
+def test_collapse_modules_draws_one_node_per_module_listing_its_ops_and_parameters():
+    loss = deep_net(20)
+    loss.backward(retain_graph=True)
+    full = viz.to_dot(loss)
+    collapsed = viz.to_dot(loss, collapse="modules")
+    assert len(node_names(collapsed)) < len(node_names(full)) // 4
+    layer7 = node_line(collapsed, "<B>layer7</B>")
+    assert "linear → sigmoid" in layer7 and "W7 (3, 3)" in layer7 and "‖grad‖" in layer7
+    assert "subgraph cluster_" not in collapsed
+
+
+def test_collapse_none_collapses_by_itself_when_the_graph_exceeds_max_nodes():
+    loss = deep_net(30)
+    assert "box3d" not in viz.to_dot(loss)
+    auto = viz.to_dot(loss, max_nodes=100)
+    assert auto.count("shape=box3d") == 30
+    assert "not drawn" not in auto
+
+
+def test_max_nodes_draws_at_most_that_many_tensors_and_says_how_many_were_left_out():
+    loss = chain(50)  # 101 tensors: x, 50 constants, 50 products
+    dot = viz.to_dot(loss, max_nodes=10, collapse=False)
+    tensors = [n for n in node_names(dot) if n.startswith("t")]
+    assert len(tensors) == 10
+    assert "91 more tensors not drawn (max_nodes=10)" in dot
+    assert re.search(r"\bmore -> o\d+", dot)
+
+
+def test_a_10000_op_chain_gives_its_dot_text_without_recursion_errors():
+    dot = viz.to_dot(chain(10_000))
+    assert dot.count("shape=ellipse") == 10_000
+    assert len(node_names(dot)) == 10_000 + 20_001
+
+
+# --- draw_graph and render ------------------------------------------------------------------------
+
+
+def test_draw_graph_returns_a_graphviz_digraph_whose_source_is_the_dot_text():
+    graphviz = pytest.importorskip("graphviz")
+    loss = article_network()["J"]
+    graph = viz.draw_graph(loss, rankdir="TB", max_nodes=5)
+    assert isinstance(graph, graphviz.Digraph)
+    assert graph.source == viz.to_dot(loss, rankdir="TB", max_nodes=5)
+
+
+def test_render_svg_shows_op_names_shapes_and_parameter_names_and_writes_the_dot_beside(tmp_path):
+    net = article_network()
+    net["J"].backward(retain_graph=True)
+    path = viz.render(net["J"], tmp_path / "step.svg")
+    assert path == tmp_path / "step.svg"
+    texts = svg_texts(path)
+    for expected in ("linear", "sigmoid", "bce_with_logits", "W1", "b2", "X", "dx = g·y·(1−y)"):
+        assert expected in texts
+    assert any("(3, 2)" in t for t in texts) and any(t.startswith("grad") for t in texts)
+    assert (tmp_path / "step.dot").read_text(encoding="utf-8") == viz.to_dot(net["J"])
+
+
+@pytest.mark.parametrize("fmt, signature", [("png", b"\x89PNG\r\n\x1a\n"), ("pdf", b"%PDF")])
+def test_render_png_and_pdf_write_files_of_that_format(tmp_path, fmt, signature):
+    path = viz.render(article_network()["J"], tmp_path / "graph", format=fmt)
+    assert path == tmp_path / f"graph.{fmt}"
+    content = path.read_bytes()
+    assert content.startswith(signature) and len(content) > 2000
+
+
+def test_render_accepts_a_drawn_digraph_or_dot_text(tmp_path):
+    pytest.importorskip("graphviz")
+    loss = article_network()["J"]
+    from_graph = viz.render(viz.draw_graph(loss), tmp_path / "a.svg")
+    from_text = viz.render(viz.to_dot(loss), tmp_path / "b.svg")
+    assert "sigmoid" in svg_texts(from_graph) and "sigmoid" in svg_texts(from_text)
+
+
+def test_render_creates_missing_folders(tmp_path):
+    path = viz.render(article_network()["J"], tmp_path / "new" / "dir" / "graph.svg")
+    assert path.exists()
+
+
+def test_render_unknown_format_or_a_suffix_contradicting_format_is_a_value_error(tmp_path):
+    loss = article_network()["J"]
+    with pytest.raises(ValueError, match="format"):
+        viz.render(loss, tmp_path / "graph", format="gif")
+    with pytest.raises(ValueError, match=r"\.png"):
+        viz.render(loss, tmp_path / "graph.png", format="svg")
+
+
+def test_without_dot_on_path_render_says_how_to_install_graphviz_and_still_writes_the_dot(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(viz.GraphvizNotFoundError) as caught:
+        viz.render(article_network()["J"], tmp_path / "graph.svg")
+    error = caught.value
+    assert isinstance(error, RuntimeError)
+    message = str(error)
+    for hint in ("sudo apt-get install graphviz", "brew install graphviz",
+                 "conda install -c conda-forge graphviz", str(tmp_path / "graph.dot")):
+        assert hint in message
+    assert error.dot_path == tmp_path / "graph.dot"
+    assert error.dot_path.read_text(encoding="utf-8").startswith("digraph")
+    assert not (tmp_path / "graph.svg").exists()
+
+
+def test_importing_viz_and_to_dot_need_neither_graphviz_nor_matplotlib():
+    code = (
+        "import sys; sys.modules['graphviz'] = None; sys.modules['matplotlib'] = None\n"
+        "from tinygrad_nn import Tensor, viz\n"
+        "w = Tensor([1.0], requires_grad=True)\n"
+        "assert viz.to_dot((w * 2).sum()).startswith('digraph')\n"
+        "for call in (lambda: viz.draw_graph((w * 2).sum()), lambda: viz.plot_cost_history([1])):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ImportError as error:\n"
+        "        assert \"pip install 'tinygrad-nn[viz]'\" in str(error), error\n"
+        "    else:\n"
+        "        raise AssertionError('no ImportError')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --- explain: the backward pass written out -------------------------------------------------------
+
+
+def test_explain_writes_the_article_backprop_for_linear_and_sigmoid_layers_in_backward_order():
+    text = str(viz.explain(article_network(cost="bce")["J"]))
+    expected_in_order = [
+        r"layer2\s+sigmoid\s+dZ2 = dA2·A2·\(1−A2\)",
+        r"layer2\s+linear\s+dW2 = dZ2 @ A1ᵀ",
+        r"dA1 = W2ᵀ @ dZ2",
+        r"db2 = dZ2",
+        r"layer1\s+sigmoid\s+dZ1 = dA1·A1·\(1−A1\)",
+        r"layer1\s+linear\s+dW1 = dZ1 @ Xᵀ",
+        r"X: no gradient",
+        r"db1 = dZ1",
+    ]
+    positions = [re.search(pattern, text) for pattern in expected_in_order]
+    assert all(positions), [p for p, found in zip(expected_in_order, positions, strict=True)
+                           if not found]
+    starts = [found.start() for found in positions]
+    assert starts == sorted(starts)
+
+
+def test_explain_shows_the_fused_cost_gradient_and_the_shapes_flowing_in_and_out():
+    text = str(viz.explain(article_network(m=5)["J"]))
+    assert re.search(r"bce_with_logits\s+dZ2 = dJ·\(σ\(Z2\) − Y\)/n\s+scalar → \(1, 5\)", text)
+    assert re.search(r"dW2 = dZ2 @ A1ᵀ\s+\(1, 5\) → \(1, 3\)", text)
+    assert re.search(r"dA1 = W2ᵀ @ dZ2\s+\(1, 5\) → \(3, 5\)", text)
+
+
+def test_explain_names_gradients_from_parameter_names_when_layers_are_written_by_hand():
+    text = str(viz.explain(article_network(cost="bce", by_hand=True)["J"]))
+    assert re.search(r"sigmoid\s+dZ2 = dA2·A2·\(1−A2\)", text)
+    assert re.search(r"matmul\s+dW1 = d\(W1@X\) @ Xᵀ", text)
+    assert "db1 = dZ1  [the engine sums the broadcast axes: (3, 4) → (3, 1)]" in text
+
+
+def test_explain_visits_tensors_in_the_engines_order_and_ends_with_the_parameters_grads():
+    net = article_network()
+    explanation = viz.explain(net["J"])
+    steps = explanation.steps
+    assert steps[0].kind == "seed" and steps[0].gradient == "dJ"
+    order = topological_order(net["J"])
+    assert [(s.kind, s.op, s.shape) for s in steps[1:]] == [
+        ("leaf" if t.is_leaf else "op", t.op, t.shape) for t in order
+    ]
+    leaves = {s.name: s for s in steps if s.kind == "leaf"}
+    assert set(leaves) == {"W1", "b1", "W2", "b2"}
+    assert "W1.grad += dW1" in str(explanation)
+
+
+def test_explain_says_when_a_gradient_is_the_sum_of_several_consumers():
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    y = w.sigmoid()
+    text = str(viz.explain((y * y + y).sum()))
+    assert "is the sum of 3 consumers' gradients" in text
+
+
+def test_explain_works_before_backward_and_leaves_gradients_alone():
+    net = article_network()
+    viz.explain(net["J"])
+    assert net["W1"].grad is None
+    net["J"].backward()  # the graph was not released by explain
+    assert net["W1"].grad is not None
+
+
+def test_explain_of_a_tensor_that_needs_no_gradient_is_a_value_error():
+    with pytest.raises(ValueError, match="does not require grad"):
+        viz.explain(Tensor([1.0, 2.0]).sum())
+
+
+def test_explanation_renders_as_a_markdown_table_in_notebooks():
+    x = Tensor([-1.0, 2.0], requires_grad=True, name="x")
+    markdown = viz.explain(abs(x).sum())._repr_markdown_()
+    assert "| step | scope | op | forward | gradient rule | shapes (in → out) |" in markdown
+    assert "`x.grad += dx`" in markdown
+    assert "\\|x\\|" in markdown  # the abs bars do not break the table
+    assert repr(viz.explain(abs(x).sum())) == str(viz.explain(abs(x).sum()))
+
+
+# --- plots ---------------------------------------------------------------------------------------
+
+
+def test_plot_cost_history_returns_a_figure_with_one_line_of_the_costs(tmp_path):
+    from matplotlib.figure import Figure
+
+    costs = [0.69, 0.6, 0.4, 0.3, 0.25]
+    fig, ax = viz.plot_cost_history(costs)
+    assert isinstance(fig, Figure) and ax.figure is fig
+    assert len(ax.lines) == 1
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), costs)
+    fig.savefig(tmp_path / "cost.png")
+    content = (tmp_path / "cost.png").read_bytes()
+    assert content.startswith(b"\x89PNG") and len(content) > 5000
+
+
+@pytest.mark.parametrize("bad", [[], [[1.0, 2.0]], ["a", "b"]])
+def test_plot_cost_history_rejects_what_is_not_a_list_of_costs(bad):
+    with pytest.raises(ValueError, match="cost_history"):
+        viz.plot_cost_history(bad)
+
+
+def test_plots_draw_into_a_given_axes_and_never_register_figures_with_pyplot():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    viz.plot_cost_history([1.0, 0.5])
+    viz.plot_gradient_flow([{"W1": 1.0}])
+    assert plt.get_fignums() == before
+    figure = Figure()
+    left, right = figure.subplots(1, 2)
+    fig, ax = viz.plot_gradient_flow({"W1": [1.0, 0.5]}, ax=right)
+    assert fig is figure and ax is right and len(right.lines) == 1 and not left.lines
+
+
+def probability_model(points):
+    P = np.asarray(points)
+    return 1.0 / (1.0 + np.exp(-3.0 * (P[0:1] - P[1:2])))
+
+
+def test_decision_boundary_of_a_probability_model_draws_regions_the_05_contour_and_the_data():
+    X = np.array([[-1.0, 0.0, 1.0, 2.0], [1.0, 2.0, 0.0, -1.0]])
+    Y = np.array([[0.0, 0.0, 1.0, 1.0]])
+    _, ax = viz.plot_decision_boundary(probability_model, X, Y, resolution=30)
+    scatter_labels = [c.get_label() for c in ax.collections if c.get_label().startswith("class")]
+    assert scatter_labels == ["class 0", "class 1"]
+    assert ax.get_title() == "decision boundary"
+
+
+def test_decision_boundary_accepts_class_scores_integer_labels_and_models_taking_tensors():
+    seen = []
+
+    def scores(points):
+        seen.append(type(points))
+        return Tensor(np.stack([points.data[0], points.data[1], -points.data[0]]))
+
+    X = Tensor(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+    _, ax = viz.plot_decision_boundary(scores, X, np.array([0, 1, 2]), resolution=20)
+    assert seen == [Tensor]
+    assert len([c for c in ax.collections if c.get_label().startswith("class")]) == 3
+
+
+def test_decision_boundary_rejects_wrong_shapes_with_messages_naming_them():
+    X = np.zeros((2, 4))
+    Y = np.zeros((1, 4))
+    with pytest.raises(ValueError, match=r"X must have shape \(2, m\)"):
+        viz.plot_decision_boundary(probability_model, np.zeros((3, 4)), Y)
+    with pytest.raises(ValueError, match=r"Y must have shape \(1, 4\) or \(4,\)"):
+        viz.plot_decision_boundary(probability_model, X, np.zeros((1, 5)))
+    with pytest.raises(ValueError, match="the model must return"):
+        viz.plot_decision_boundary(lambda P: np.zeros((1, 3)), X, Y, resolution=5)
+    with pytest.raises(TypeError, match="callable"):
+        viz.plot_decision_boundary("model", X, Y)
+
+
+def test_gradient_flow_draws_one_line_per_parameter_on_a_log_scale():
+    history = [{"W1": 1e-5, "b1": 1e-6, "W2": 1e-2}, {"W1": 2e-5, "b1": 1e-6, "W2": 5e-3}]
+    _, ax = viz.plot_gradient_flow(history)
+    assert [line.get_label() for line in ax.lines] == ["W1", "b1", "W2"]
+    assert ax.get_yscale() == "log"
+    assert ax.lines[1].get_linestyle() == "--"  # biases dashed
+    as_dict = viz.plot_gradient_flow({"W1": [1e-5, 2e-5], "W2": [1e-2, 5e-3]})[1]
+    np.testing.assert_array_equal(as_dict.lines[0].get_ydata(), [1e-5, 2e-5])
+
+
+def test_gradient_flow_leaves_a_gap_where_a_step_lacks_a_parameter():
+    _, ax = viz.plot_gradient_flow([{"W1": 1.0}, {"W1": 2.0, "W2": 3.0}])
+    assert np.isnan(ax.lines[1].get_ydata()[0])
+
+
+@pytest.mark.parametrize("bad", [[], {}, [1.0, 2.0], {"W1": []}, [{"W1": "big"}], 3.0])
+def test_gradient_flow_rejects_what_is_not_a_history_of_norms(bad):
+    with pytest.raises(ValueError, match="history"):
+        viz.plot_gradient_flow(bad)
+
+
+def test_gradient_norms_records_each_parameters_gradient_norm_skipping_missing_grads():
+    net = article_network()
+    net["J"].backward()
+    params = [net[k] for k in ("W1", "b1", "W2", "b2")]
+    norms = viz.gradient_norms(params)
+    assert list(norms) == ["W1", "b1", "W2", "b2"]
+    assert norms["W1"] == pytest.approx(np.linalg.norm(net["W1"].grad))
+    unused = Tensor([1.0], requires_grad=True, name="unused")
+    assert "unused" not in viz.gradient_norms([*params, unused])
+    assert viz.gradient_norms({"first": net["W1"]}) == {"first": norms["W1"]}
+
+    class Model:
+        def named_parameters(self):
+            return [("layer1.W", net["W1"])]
+
+    assert viz.gradient_norms(Model()) == {"layer1.W": norms["W1"]}
+    with pytest.raises(TypeError, match="gradient_norms"):
+        viz.gradient_norms(net["W1"])
