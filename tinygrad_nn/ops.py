@@ -96,10 +96,7 @@ def _constant(value: Any, dtype: np.dtype | None) -> Tensor:
         data = np.asarray(value, dtype=dtype)
     else:
         data = as_array(value, "operand")
-    leaf = Tensor.__new__(Tensor)
-    Tensor.__init__(leaf, np.empty(0))
-    leaf.data = data
-    return leaf
+    return Tensor._leaf(data)
 
 
 def _shapes(tensors: Sequence[Tensor]) -> str:
@@ -136,23 +133,7 @@ def op(
             name, formula, fwd, bwd, notes, method, operators + reflected, fused
         )
 
-        def apply(*args: Any, **static: Any) -> Tensor:
-            if inputs == "sequence":
-                items = list(args[0]) if isinstance(args[0], (list, tuple)) else None
-                if not items:
-                    raise ValueError(f"{name}: needs a non-empty list of tensors; got {args[0]!r}")
-                dtype = _like_dtype(items)
-                tensors = tuple(t if isinstance(t, Tensor) else _constant(t, dtype) for t in items)
-                arrays: list[Any] = [[t.data for t in tensors]]
-                rest = args[1:]
-            else:
-                n = int(inputs)
-                dtype = _like_dtype(args[:n])
-                tensors = tuple(
-                    a if isinstance(a, Tensor) else _constant(a, dtype) for a in args[:n]
-                )
-                arrays = [t.data for t in tensors]
-                rest = args[n:]
+        def record(tensors: tuple[Tensor, ...], arrays: list[Any], rest: tuple, static: dict):
             try:
                 y, rules = forward(*arrays, *rest, **static)
             except TensorIndexError:
@@ -162,9 +143,46 @@ def op(
                 raise kind(f"{name}: {error} (input shapes: {_shapes(tensors)})") from None
             if type(y) is not np.ndarray:  # numpy returns scalars for 0-d results
                 y = np.asarray(y)
-            if callable(rules):
-                rules = (rules,)
-            return Tensor._from_op(y, name, tensors, tuple(rules))
+            return Tensor._from_op(y, name, tensors, (rules,) if callable(rules) else tuple(rules))
+
+        # Three ways of gathering the inputs; the one- and two-input ones are the hot paths of
+        # every training step, so they avoid generic loops (measured: ~1 µs per op saved).
+        if inputs == 1:
+
+            def apply(x: Any, *rest: Any, **static: Any) -> Tensor:
+                if not isinstance(x, Tensor):
+                    x = _constant(x, None)
+                return record((x,), [x.data], rest, static)
+
+        elif inputs == 2:
+
+            def apply(a: Any, b: Any, *rest: Any, **static: Any) -> Tensor:
+                if not isinstance(b, Tensor):
+                    b = _constant(b, a.data.dtype if isinstance(a, Tensor) else None)
+                if not isinstance(a, Tensor):
+                    a = _constant(a, b.data.dtype)
+                return record((a, b), [a.data, b.data], rest, static)
+
+        elif inputs == "sequence":
+
+            def apply(items: Any, *rest: Any, **static: Any) -> Tensor:
+                if not isinstance(items, (list, tuple)) or not items:
+                    raise ValueError(f"{name}: needs a non-empty list of tensors; got {items!r}")
+                dtype = _like_dtype(items)
+                tensors = tuple(t if isinstance(t, Tensor) else _constant(t, dtype) for t in items)
+                return record(tensors, [[t.data for t in tensors]], rest, static)
+
+        else:
+
+            def apply(*args: Any, **static: Any) -> Tensor:
+                n = int(inputs)
+                if len(args) < n:
+                    raise TypeError(f"{name}: needs {n} inputs; got {len(args)}")
+                dtype = _like_dtype(args[:n])
+                tensors = tuple(
+                    a if isinstance(a, Tensor) else _constant(a, dtype) for a in args[:n]
+                )
+                return record(tensors, [t.data for t in tensors], args[n:], static)
 
         apply.__name__ = name
         apply.__qualname__ = name

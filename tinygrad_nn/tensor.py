@@ -18,6 +18,7 @@ The ops themselves (forward and backward formulas side by side) live in :mod:`ti
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import traceback
 from collections.abc import Callable, Iterator
@@ -41,6 +42,10 @@ __all__ = [
 _grad_enabled = True
 _anomaly_enabled = False
 _scope: str | None = None  # name of the nn.Module whose forward is running (for graph clusters)
+
+# Every tensor gets the next number when it is made. An op's inputs always exist before its
+# output, so "newest first" is a topological order: the engine sorts by it instead of searching.
+_next_creation_number = itertools.count().__next__
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -237,6 +242,7 @@ class Tensor:
         "_retains_grad",
         "_rules",
         "_scope",
+        "_seq",
         "_version",
         "_versions_seen",
         "data",
@@ -260,7 +266,27 @@ class Tensor:
         self._scope = _scope
         self._version = 0
         self._versions_seen: tuple[int, ...] = ()
+        self._seq = _next_creation_number()
         self._creation_line: str | None = None
+
+    @classmethod
+    def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Make a leaf around ``data`` without copying or validating it (internal fast path)."""
+        out = object.__new__(cls)
+        out.data = data
+        out.grad = None
+        out.name = None
+        out._requires_grad = requires_grad
+        out._retains_grad = False
+        out._op = None
+        out._parents = ()
+        out._rules = None
+        out._scope = _scope
+        out._version = 0
+        out._versions_seen = ()
+        out._creation_line = None
+        out._seq = _next_creation_number()
+        return out
 
     @classmethod
     def _from_op(
@@ -280,11 +306,25 @@ class Tensor:
         out._scope = _scope
         out._version = 0
         out._creation_line = None
-        if _grad_enabled and any(p._requires_grad for p in parents):
+        out._seq = _next_creation_number()
+        requires_grad = False
+        if _grad_enabled:
+            for parent in parents:
+                if parent._requires_grad:
+                    requires_grad = True
+                    break
+        if requires_grad:
             out._requires_grad = True
             out._parents = parents
             out._rules = rules
-            out._versions_seen = tuple(p._version for p in parents)
+            # The inputs' versions now, to catch an in-place change before backward().
+            out._versions_seen = (
+                (parents[0]._version,)
+                if len(parents) == 1
+                else (parents[0]._version, parents[1]._version)
+                if len(parents) == 2
+                else tuple(p._version for p in parents)
+            )
             if _anomaly_enabled:
                 out._creation_line = _user_code_line()
         else:
@@ -381,10 +421,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut off from the graph."""
-        out = Tensor.__new__(Tensor)
-        Tensor.__init__(out, np.empty(0))
-        out.data = self.data
-        return out
+        return Tensor._leaf(self.data)
 
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
@@ -500,7 +537,9 @@ class Tensor:
 def topological_order(root: Tensor) -> list[Tensor]:
     """Tensors that require grad and that ``root`` depends on, each after all its consumers.
 
-    Iterative depth-first search, so a graph of any depth (a 10,000-op chain) works.
+    Collects what ``root`` depends on with an explicit stack (no recursion, so a 10,000-op chain
+    works), then sorts newest first: every tensor is numbered when it is made, and an op's inputs
+    are always made before its output, so each tensor comes after every tensor made from it.
 
     Examples
     --------
@@ -510,23 +549,19 @@ def topological_order(root: Tensor) -> list[Tensor]:
     >>> [t.op or t.name for t in topological_order(y)]
     ['exp', 'mul', 'x']
     """
-    postorder: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    # Tensors hash by identity (the class defines no __eq__), so they key sets and dicts directly.
+    reached = {root}
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            postorder.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent._requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    postorder.reverse()
-    return postorder
+        for parent in stack.pop()._parents:
+            if parent._requires_grad and parent not in reached:
+                reached.add(parent)
+                stack.append(parent)
+    return sorted(reached, key=_creation_number, reverse=True)
+
+
+def _creation_number(tensor: Tensor) -> int:
+    return tensor._seq
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -548,22 +583,22 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise ValueError(f"gradient of shape {grad.shape} cannot belong to shape {shape}")
-    summed = grad.sum(axis=tuple(range(extra))) if extra else grad
+    summed = np.add.reduce(grad, axis=tuple(range(extra))) if extra else grad
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
     if stretched:
-        summed = summed.sum(axis=stretched, keepdims=True)
+        summed = np.add.reduce(summed, axis=stretched, keepdims=True)
     if summed.shape != shape:
         raise ValueError(f"gradient of shape {grad.shape} cannot belong to shape {shape}")
     return summed
 
 
 def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    # grads[id(t)] = [array, owned]; "owned" arrays were made here and may be added to in place.
+    # grads[t] = [array, owned]; "owned" arrays were made here and may be added to in place.
     # An op's rule may return g itself or a view of it (add, reshape...), which must never be
     # written to or handed to a leaf without a copy.
-    grads: dict[int, list[Any]] = {id(root): [seed, False]}
+    grads: dict[Tensor, list[Any]] = {root: [seed, False]}
     for node in topological_order(root):
-        entry = grads.pop(id(node), None)
+        entry = grads.pop(node, None)
         if entry is None:
             continue
         g, owned = entry
@@ -579,9 +614,7 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                 f"arrays were freed by the first backward(); call backward(retain_graph=True) the "
                 f"first time to keep them"
             )
-        for parent, rule, version in zip(
-            node._parents, rules, node._versions_seen, strict=True
-        ):
+        for parent, rule, version in zip(node._parents, rules, node._versions_seen):  # noqa: B905
             if not parent._requires_grad:
                 continue
             if parent._version != version:
@@ -594,21 +627,22 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             if type(grad_parent) is not np.ndarray:  # numpy returns scalars for 0-d results
                 grad_parent = np.asarray(grad_parent)
             fresh = grad_parent is not g and grad_parent.base is None
-            if grad_parent.shape != parent.data.shape:
-                grad_parent = unbroadcast(grad_parent, parent.data.shape)
+            data = parent.data
+            if grad_parent.shape != data.shape:
+                grad_parent = unbroadcast(grad_parent, data.shape)
                 fresh = True
-            if grad_parent.dtype != parent.data.dtype:
-                grad_parent = grad_parent.astype(parent.data.dtype)
+            if grad_parent.dtype is not data.dtype and grad_parent.dtype != data.dtype:
+                grad_parent = grad_parent.astype(data.dtype)
                 fresh = True
             if _anomaly_enabled:
                 _check_backward(node, parent, grad_parent)
-            slot = grads.get(id(parent))
+            slot = grads.get(parent)
             if slot is None:
-                grads[id(parent)] = [grad_parent, fresh]
+                grads[parent] = [grad_parent, fresh]
             elif slot[1]:
                 np.add(slot[0], grad_parent, out=slot[0])
             else:
-                grads[id(parent)] = [slot[0] + grad_parent, True]
+                grads[parent] = [slot[0] + grad_parent, True]
         if not retain_graph:
             # Free the saved arrays and cut the edges, so the graph's memory goes now, even if
             # the user keeps the root (say, in a list of losses).
