@@ -7,9 +7,17 @@
 >>> loss.backward()
 >>> w.grad.shape
 (1, 2)
+
+The article's network, trained with the engine, and checked against the article's own backprop:
+
+>>> import tinygrad_nn
+>>> X, Y = tinygrad_nn.data.load("article", m=40, seed=0)
+>>> params, cost_history = tinygrad_nn.train(X, Y, [2, 3, 1], epochs=10, lr=1.0)
+>>> tinygrad_nn.crosscheck(X, Y, [2, 3, 1]).ok
+True
 """
 
-from tinygrad_nn import ops
+from tinygrad_nn import data, nn, ops, optim, reference
 from tinygrad_nn._version import __version__
 from tinygrad_nn.gradcheck import GradcheckError, gradcheck
 from tinygrad_nn.ops import concatenate, stack
@@ -22,19 +30,26 @@ from tinygrad_nn.tensor import (
     no_grad,
     set_detect_anomaly,
 )
+from tinygrad_nn.training import crosscheck, train
 
 __all__ = [
     "GradcheckError",
     "Tensor",
     "__version__",
     "concatenate",
+    "crosscheck",
+    "data",
     "detect_anomaly",
     "enable_grad",
     "gradcheck",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "nn",
     "no_grad",
     "ops",
+    "optim",
+    "reference",
     "set_detect_anomaly",
     "stack",
+    "train",
 ]
