@@ -314,13 +314,14 @@ class Adam(Optimizer):
             np.multiply(g, g, out=scratch)
             scratch *= 1.0 - beta2
             v += scratch
-            # p -= lr·m̂/(√v̂ + eps), with m̂ = m/(1−β1^t) and √v̂ = √v/√(1−β2^t): the bias
-            # corrections are scalars, folded in so that m̂ and v̂ are never stored.
+            # p -= lr·m̂/(√v̂ + eps), with m̂ = m/c1 and √v̂ = √v/√c2 (c1 = 1−β1^t, c2 = 1−β2^t).
+            # Multiplying through by √c2 leaves only scalars to correct, so m̂ and v̂ are never
+            # stored: p -= (lr·√c2/c1)·m/(√v + eps·√c2).
+            root_c2 = math.sqrt(1.0 - beta2**t)
             np.sqrt(v, out=scratch)
-            scratch /= math.sqrt(1.0 - beta2**t)
-            scratch += eps
+            scratch += eps * root_c2
             np.divide(m, scratch, out=scratch)
-            scratch *= lr / (1.0 - beta1**t)
+            scratch *= lr * root_c2 / (1.0 - beta1**t)
             p.data -= scratch
             p.mark_modified()
 
