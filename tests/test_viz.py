@@ -201,6 +201,14 @@ def test_names_and_scopes_are_escaped_for_html_labels():
     assert '<W & "b">' not in dot
 
 
+def test_legend_adds_one_node_explaining_the_styles_only_when_asked():
+    loss = article_network()["J"]
+    assert "legend" not in viz.to_dot(loss)
+    with_legend = viz.to_dot(loss, legend=True)
+    assert len(node_names(with_legend)) == len(node_names(viz.to_dot(loss))) + 1
+    assert "parameter (leaf, requires grad)" in with_legend and "non-finite" in with_legend
+
+
 def test_unknown_rankdir_max_nodes_or_collapse_are_value_errors_and_a_non_tensor_a_type_error():
     loss = article_network()["J"]
     with pytest.raises(ValueError, match="rankdir"):
@@ -402,6 +410,18 @@ def test_explain_names_gradients_from_parameter_names_when_layers_are_written_by
     assert re.search(r"sigmoid\s+dZ2 = dA2·A2·\(1−A2\)", text)
     assert re.search(r"matmul\s+dW1 = d\(W1@X\) @ Xᵀ", text)
     assert "db1 = dZ1  [the engine sums the broadcast axes: (3, 4) → (3, 1)]" in text
+
+
+def test_explain_of_the_mlp_and_its_cost_names_unnamed_inputs_and_labels_X_and_Y():
+    from tinygrad_nn import nn
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(2, 4)), (np.arange(4) % 2).reshape(1, 4)
+    model = nn.MLP([2, 3, 1])
+    text = str(viz.explain(nn.binary_cross_entropy(model(X), Y)))
+    assert re.search(r"dZ2 = dJ·\(σ\(Z2\) − Y\)/n", text)
+    assert re.search(r"layer1\s+sigmoid\s+dZ1 = dA1·A1·\(1−A1\)", text)
+    assert re.search(r"layer1\s+linear\s+dW1 = dZ1 @ Xᵀ", text)
 
 
 def test_explain_visits_tensors_in_the_engines_order_and_ends_with_the_parameters_grads():

@@ -525,22 +525,23 @@ def _module_node(module: _Module, consumers: dict[int, list[Tensor]], unit_of: d
 
 
 def _legend_lines() -> list[str]:
-    entries = [
-        ("legend_param", "parameter (leaf, requires grad)",
-         f'fillcolor="{_PARAM_FILL}", style=filled'),
-        ("legend_input", "input / constant (no grad)", f'fillcolor="{_INPUT_FILL}", style=filled'),
-        ("legend_tensor", "intermediate tensor", ""),
-        ("legend_op", "op: backward rule", f'shape=ellipse, style=filled, fillcolor="{_OP_FILL}"'),
-        ("legend_loss", "loss (the root)",
-         f'fillcolor="{_LOSS_FILL}", style="filled,bold", penwidth=2'),
-        ("legend_bad", "non-finite values", f'color="{_BAD_COLOUR}", penwidth=2'),
+    """One node holding a table: a legend that takes little room whatever the layout."""
+    rows = [
+        f'<TD BGCOLOR="{_PARAM_FILL}">parameter (leaf, requires grad)</TD>',
+        f'<TD BGCOLOR="{_INPUT_FILL}">input / constant (no grad)</TD>',
+        f'<TD BGCOLOR="{_TENSOR_FILL}">intermediate tensor</TD>',
+        f'<TD BGCOLOR="{_OP_FILL}">op: its local backward rules</TD>',
+        f'<TD BGCOLOR="{_LOSS_FILL}"><B>loss</B> (the root)</TD>',
+        f'<TD COLOR="{_BAD_COLOUR}"><FONT COLOR="{_BAD_COLOUR}">⚠ non-finite values</FONT></TD>',
+        f'<TD BORDER="0"><FONT COLOR="{_MUTED}">dashed edge: input gets no gradient</FONT></TD>',
+        f'<TD BORDER="0"><FONT COLOR="{_GRAD_COLOUR}">grad: .grad after backward()</FONT></TD>',
     ]
-    out = ['\tsubgraph cluster_legend {\n\t\tlabel=<<B>legend</B>>; style="rounded"; '
-           f'color="{_MUTED}"; fontsize=10;\n']
-    for node_id, text, style in entries:
-        out.append(f"\t\t{node_id} [label=<{_html(text)}>{', ' + style if style else ''}]\n")
-    out.append(f"\t\t{' -> '.join(e[0] for e in entries)} [style=invis]\n\t}}\n")
-    return out
+    table = "".join(f"<TR>{row}</TR>" for row in rows)
+    return [
+        '\tlegend [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="3">'
+        f'<TR><TD BORDER="0"><B>legend</B></TD></TR>{table}</TABLE>>, shape=plaintext, '
+        'style="", margin=0]\n'
+    ]
 
 
 def to_dot(
@@ -988,6 +989,25 @@ class _Namer:
         self.names[key] = name
         return name
 
+    def input_of(self, consumer: Tensor, position: int) -> str:
+        """Name the input at ``position`` of ``consumer``; unnamed data gets its role's name:
+        ``X`` for the first layer's input, ``Y`` for the labels of the fused cost."""
+        t = consumer.parents[position]
+        if id(t) in self.names or t.name or not t.is_leaf or t.requires_grad or t.size == 1:
+            return self(t)
+        role = None
+        if consumer.op in ("linear", "matmul") and position == 1:
+            number = self.layer(consumer)
+            if number is not None:
+                role = "X" if number <= 1 else f"A{number - 1}"
+        elif consumer.op == "bce_with_logits" and position == 1:
+            role = "Y"
+        if role is None or role in self.used:
+            return self(t)
+        self.used.add(role)
+        self.names[id(t)] = role
+        return role
+
     def _guess(self, t: Tensor) -> str:
         if t.is_leaf:
             return self._count("param" if t.requires_grad else "const")
@@ -1066,9 +1086,9 @@ def explain(loss: Tensor) -> Explanation:
         if t.graph_released:
             raise _released_error("explain")
     namer = _Namer(loss)
-    for t in reversed(order):  # name in forward order, so A0 is named before Z1 = W1 @ A0 + b1
-        for p in t.parents:
-            namer(p)
+    for t in reversed(order):  # name in forward order, so A1 is named before Z2 = W2 @ A1 + b2
+        for k in range(len(t.parents)):
+            namer.input_of(t, k)
         namer(t)
     in_graph = {id(t) for t in order}
     consumers: dict[int, int] = {}
@@ -1294,7 +1314,7 @@ def plot_decision_boundary(
     if scores.shape[0] == 1:
         surface = scores[0].reshape(grid_x.shape)
         filled = ax.contourf(grid_x, grid_y, surface, levels=np.linspace(0, 1, 11),
-                             cmap="RdBu", alpha=0.55, extend="both")
+                             cmap="RdBu", alpha=0.55)
         ax.contour(grid_x, grid_y, surface, levels=[0.5], colors="k", linewidths=1.5)
         figure.colorbar(filled, ax=ax, label="P(class 1)")
     else:
