@@ -100,6 +100,13 @@ def test_train_leaves_x_y_and_numpys_global_random_state_untouched(moons):
     np.testing.assert_array_equal(Y, Y_before)
 
 
+def test_train_accepts_layer_dims_as_a_numpy_array(moons):
+    X, Y = moons
+    _, from_array = tinygrad_nn.train(X, Y, np.array(DIMS), 5, 0.5)
+    _, from_list = tinygrad_nn.train(X, Y, DIMS, 5, 0.5)
+    assert from_array == from_list
+
+
 def test_train_accepts_integer_labels_and_lists():
     X = [[-2, -1, 1, 2]]
     Y = [[0, 0, 1, 1]]

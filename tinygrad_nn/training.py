@@ -100,7 +100,7 @@ def _check_data(X: Any, Y: Any, owner: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_layer_dims(layer_dims: Any, X: np.ndarray, owner: str) -> list[int]:
-    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence):
+    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, (Sequence, np.ndarray)):
         raise TypeError(
             f"{owner}: layer_dims must be a list of ints [n_features, n_1, ..., 1]; got "
             f"{type(layer_dims).__name__}"
