@@ -358,6 +358,26 @@ def test_without_dot_on_path_render_says_how_to_install_graphviz_and_still_write
     assert not (tmp_path / "graph.svg").exists()
 
 
+def test_without_dot_a_drawn_graph_shows_install_advice_in_notebooks_and_raises_ours(
+    tmp_path, monkeypatch
+):
+    pytest.importorskip("graphviz")
+    graph = viz.draw_graph(article_network()["J"])
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "brew install graphviz" in bundle["text/plain"]
+    with pytest.raises(viz.GraphvizNotFoundError, match="apt-get install graphviz"):
+        graph.pipe(format="svg")
+    with pytest.raises(viz.GraphvizNotFoundError):
+        graph.render(tmp_path / "graph", format="svg")
+
+
+def test_a_drawn_graph_shows_as_svg_in_notebooks_when_dot_is_there():
+    pytest.importorskip("graphviz")
+    bundle = viz.draw_graph(article_network()["J"])._repr_mimebundle_()
+    assert ET.fromstring(bundle["image/svg+xml"].encode()).tag == f"{SVG}svg"
+
+
 def test_importing_viz_and_to_dot_need_neither_graphviz_nor_matplotlib():
     code = (
         "import sys; sys.modules['graphviz'] = None; sys.modules['matplotlib'] = None\n"
