@@ -1,0 +1,502 @@
+"""Specification of the ``tinygrad-nn`` command (tinygrad_nn.cli), run end to end.
+
+Every run writes into pytest's temporary folder and trains for a few epochs only. Most runs call
+``main([...])`` in-process; a few run ``python -m tinygrad_nn`` and the console script as real
+subprocesses, as a user would.
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_nn
+from tinygrad_nn import cli, data, nn
+from tinygrad_nn.cli import build_parser, main
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+OUTPUT_FILES = {
+    "training_step.svg",
+    "training_step.dot",
+    "cost_history.png",
+    "decision_boundary.png",
+    "model.npz",
+    "cost_history.csv",
+    "cost_history.json",
+}
+DEMO_EPOCHS = 5
+HAVE_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's dot program is not installed")
+
+
+def run(*argv):
+    """``main(argv)`` in-process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main([str(arg) for arg in argv])
+    return status, out.getvalue(), err.getvalue()
+
+
+def run_subprocess(*argv, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "tinygrad_nn", *map(str, argv)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk, after checking the signature."""
+    content = Path(path).read_bytes()
+    assert content[:8] == PNG_SIGNATURE
+    assert content[12:16] == b"IHDR"
+    return struct.unpack(">II", content[16:24])
+
+
+def svg_texts(path):
+    """Every piece of text in an SVG (parsing it as XML on the way)."""
+    tree = ET.parse(path)
+    return [text.strip() for text in (element.text for element in tree.iter())
+            if text and text.strip()]
+
+
+def read_csv(path):
+    with open(path, newline="") as file:
+        return list(csv.reader(file))
+
+
+def assert_one_line_error(stderr):
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("tinygrad-nn: error: ")
+
+
+@pytest.fixture
+def hidden_dot(tmp_path_factory, monkeypatch):
+    """PATH set to an empty folder: Graphviz's dot cannot be found."""
+    empty = tmp_path_factory.mktemp("bin-without-dot")
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+    return empty
+
+
+# ---------------------------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One short demo run shared by the tests that read its outputs."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    status, stdout, stderr = run("demo", "--out", out, "--epochs", DEMO_EPOCHS, "--quiet")
+    assert status == 0, stderr
+    return argparse.Namespace(out=out, stdout=stdout, stderr=stderr)
+
+
+def article_training(epochs):
+    """The demo's problem trained by tinygrad_nn.train, the article's train() on the engine."""
+    X, Y = data.load(cli.DEMO_DATASET, m=cli.DEMO_SAMPLES, seed=cli.TRAIN_DEFAULTS["seed"])
+    X_train, Y_train, _, _ = data.train_test_split(
+        X, Y, test_fraction=cli.TEST_FRACTION, seed=cli.TRAIN_DEFAULTS["seed"]
+    )
+    return tinygrad_nn.train(X_train, Y_train, list(cli.DEMO_LAYERS), epochs, cli.DEMO_LR)
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="without dot there is no SVG")
+def test_demo_writes_every_output_file(demo):
+    assert {path.name for path in demo.out.iterdir()} == OUTPUT_FILES
+
+
+def test_demo_prints_where_each_file_went(demo):
+    for path in demo.out.iterdir():
+        assert str(path) in demo.stdout
+
+
+def test_demo_prints_the_crosscheck_table_and_the_accuracy(demo):
+    assert "crosscheck: engine (loss.backward()) vs the article's backprop" in demo.stdout
+    for row in ("dW1", "db1", "dZ1*", "dA0*", "dW3", "db3", "dZ3*", "dA2*"):
+        assert f"\n{row} " in demo.stdout
+    assert "max_error" in demo.stdout and ": ok" in demo.stdout
+    assert "accuracy: train " in demo.stdout and ", test " in demo.stdout
+
+
+def test_demo_trains_the_article_network_with_the_article_gradient_descent(demo):
+    params, cost_history = article_training(DEMO_EPOCHS)
+    model = nn.load(demo.out / "model.npz")
+    assert model.layer_dims == list(cli.DEMO_LAYERS)
+    assert model.activation == "sigmoid" and model.output_activation == "sigmoid"
+    for name, value in model.state_dict().items():
+        np.testing.assert_allclose(value, params[name], rtol=1e-12, atol=0)
+    recorded = json.loads((demo.out / "cost_history.json").read_text())["cost_history"]
+    np.testing.assert_allclose(recorded, cost_history, rtol=1e-12, atol=0)
+
+
+@needs_dot
+def test_demo_graph_svg_is_xml_naming_ops_parameters_and_backward_rules(demo):
+    texts = svg_texts(demo.out / "training_step.svg")
+    for expected in ("linear", "sigmoid", "bce_with_logits", "W1", "b1", "W3", "X", "Y", "cost",
+                     "dx = g·y·(1−y)", "(4, 2) float64"):
+        assert expected in texts, expected
+    # Drawn from the step's backward(retain_graph=True): the parameters show their gradients.
+    assert any(text.startswith("grad") for text in texts)
+
+
+def test_demo_dot_file_holds_the_graph_text(demo):
+    dot = (demo.out / "training_step.dot").read_text(encoding="utf-8")
+    assert dot.startswith("digraph")
+    assert "W1" in dot and "sigmoid" in dot and "grad" in dot
+
+
+@pytest.mark.parametrize("name", ["cost_history.png", "decision_boundary.png"])
+def test_demo_plots_are_png_images(demo, name):
+    width, height = png_size(demo.out / name)
+    assert width >= 300 and height >= 200
+
+
+def test_demo_cost_history_csv_has_a_header_and_one_row_per_epoch(demo):
+    rows = read_csv(demo.out / "cost_history.csv")
+    assert rows[0] == ["epoch", "cost"]
+    assert [int(epoch) for epoch, _ in rows[1:]] == list(range(1, DEMO_EPOCHS + 1))
+    recorded = json.loads((demo.out / "cost_history.json").read_text())["cost_history"]
+    assert [float(cost) for _, cost in rows[1:]] == recorded
+
+
+def test_demo_cost_history_json_has_one_cost_per_epoch_and_the_settings(demo):
+    record = json.loads((demo.out / "cost_history.json").read_text())
+    assert len(record["cost_history"]) == DEMO_EPOCHS
+    assert record["config"]["layers"] == list(cli.DEMO_LAYERS)
+    assert record["config"]["optimizer"] == "sgd" and record["config"]["lr"] == cli.DEMO_LR
+    assert 0.0 <= record["train_accuracy"] <= 1.0 and 0.0 <= record["test_accuracy"] <= 1.0
+
+
+def test_demo_with_its_default_epochs_learns_the_problem(tmp_path):
+    status, _, stderr = run("demo", "--out", tmp_path, "--quiet")
+    assert status == 0, stderr
+    record = json.loads((tmp_path / "cost_history.json").read_text())
+    assert len(record["cost_history"]) == cli.DEMO_EPOCHS
+    assert record["train_accuracy"] >= 0.95 and record["test_accuracy"] >= 0.9
+
+
+def test_every_output_file_is_written_through_the_atomic_writer(tmp_path, monkeypatch):
+    written = []
+    atomic_write = nn.atomic_write
+
+    def recording(path, content):
+        written.append(Path(path).name)
+        atomic_write(path, content)
+
+    monkeypatch.setattr(nn, "atomic_write", recording)
+    status, _, stderr = run("demo", "--out", tmp_path, "--epochs", 2, "--quiet")
+    assert status == 0, stderr
+    assert sorted(written) == sorted(path.name for path in tmp_path.iterdir())
+
+
+def test_a_file_that_cannot_be_written_is_one_line_and_exit_status_1(tmp_path, monkeypatch):
+    def full_disk(path, content):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(nn, "atomic_write", full_disk)
+    status, _, stderr = run("demo", "--out", tmp_path, "--epochs", 2, "--quiet")
+    assert status == 1
+    assert_one_line_error(stderr)
+    assert "No space left on device" in stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_train_with_each_optimizer_writes_every_output_and_lowers_the_cost(tmp_path, optimizer):
+    status, _, stderr = run(
+        "train", "--dataset", "moons", "--layers", "2,8,8,1", "--optimizer", optimizer,
+        "--epochs", 30, "--out", tmp_path, "--quiet",
+    )
+    assert status == 0, stderr
+    assert OUTPUT_FILES - {"training_step.svg"} <= {path.name for path in tmp_path.iterdir()}
+    record = json.loads((tmp_path / "cost_history.json").read_text())
+    assert record["config"]["optimizer"] == optimizer
+    assert len(record["cost_history"]) == 30
+    assert record["cost_history"][-1] < record["cost_history"][0]
+
+
+def test_train_sgd_with_momentum_records_it(tmp_path):
+    status, _, stderr = run(
+        "train", "--optimizer", "sgd", "--momentum", 0.9, "--lr", 0.1, "--epochs", 5,
+        "--out", tmp_path, "--quiet",
+    )
+    assert status == 0, stderr
+    record = json.loads((tmp_path / "cost_history.json").read_text())
+    assert record["config"]["momentum"] == 0.9 and record["config"]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("dataset", ["article", "xor", "circles"])
+def test_train_runs_on_every_two_class_dataset(tmp_path, dataset):
+    status, _, stderr = run(
+        "train", "--dataset", dataset, "--samples", 60, "--epochs", 3, "--out", tmp_path,
+        "--quiet",
+    )
+    assert status == 0, stderr
+    assert nn.load(tmp_path / "model.npz").layer_dims == [2, 16, 16, 1]
+
+
+def test_train_on_spirals_learns_three_classes_with_a_softmax_output(tmp_path):
+    status, stdout, stderr = run(
+        "train", "--dataset", "spirals", "--layers", "2,16,3", "--epochs", 20,
+        "--out", tmp_path, "--quiet",
+    )
+    assert status == 0, stderr
+    model = nn.load(tmp_path / "model.npz")
+    assert model.layer_dims == [2, 16, 3] and model.output_activation == "none"
+    assert model(np.zeros((2, 5))).shape == (3, 5)
+    record = json.loads((tmp_path / "cost_history.json").read_text())
+    assert record["config"]["classes"] == 3
+    assert record["cost_history"][-1] < record["cost_history"][0]
+    png_size(tmp_path / "decision_boundary.png")
+    assert "crosscheck: skipped" in stdout
+
+
+def test_train_spirals_with_more_classes_needs_as_many_output_units(tmp_path):
+    status, _, stderr = run(
+        "train", "--dataset", "spirals", "--classes", 4, "--layers", "2,8,4", "--epochs", 2,
+        "--out", tmp_path, "--quiet",
+    )
+    assert status == 0, stderr
+    assert json.loads((tmp_path / "cost_history.json").read_text())["config"]["classes"] == 4
+
+
+def test_train_with_sigmoid_layers_prints_the_crosscheck(tmp_path):
+    status, stdout, _ = run(
+        "train", "--activation", "sigmoid", "--layers", "2,3,1", "--epochs", 2,
+        "--out", tmp_path, "--quiet",
+    )
+    assert status == 0
+    assert "dW1" in stdout and "max_error" in stdout
+
+
+def test_train_with_relu_layers_says_the_crosscheck_does_not_apply(tmp_path):
+    status, stdout, _ = run(
+        "train", "--activation", "relu", "--epochs", 2, "--out", tmp_path, "--quiet"
+    )
+    assert status == 0
+    assert "crosscheck: skipped" in stdout and "relu" in stdout
+
+
+def test_training_that_diverges_stops_with_one_line_and_exit_status_1(tmp_path):
+    status, _, stderr = run(
+        "train", "--optimizer", "sgd", "--lr", "1e300", "--activation", "relu", "--epochs", 10,
+        "--out", tmp_path, "--quiet",
+    )
+    assert status == 1
+    assert_one_line_error(stderr)
+    assert "diverged" in stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# graph
+# ---------------------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_graph_writes_the_svg_and_the_dot_into_out(tmp_path):
+    status, stdout, stderr = run("graph", "--out", tmp_path)
+    assert status == 0, stderr
+    assert {path.name for path in tmp_path.iterdir()} == {"training_step.svg", "training_step.dot"}
+    texts = svg_texts(tmp_path / "training_step.svg")
+    assert "W1" in texts and "sigmoid" in texts and "linear" in texts
+    assert str(tmp_path / "training_step.svg") in stdout
+
+
+@needs_dot
+def test_graph_output_file_takes_its_format_from_the_suffix(tmp_path):
+    target = tmp_path / "pictures" / "step.png"
+    status, _, stderr = run("graph", "--layers", "2,3,1", "--activation", "tanh",
+                            "--output", target)
+    assert status == 0, stderr
+    png_size(target)
+    assert (tmp_path / "pictures" / "step.dot").exists()
+
+
+@needs_dot
+def test_graph_of_a_spirals_network_shows_the_softmax_loss(tmp_path):
+    status, _, stderr = run("graph", "--dataset", "spirals", "--layers", "2,5,3",
+                            "--samples", 30, "--out", tmp_path)
+    assert status == 0, stderr
+    assert "log_softmax" in svg_texts(tmp_path / "training_step.svg")
+
+
+def test_graph_format_dot_needs_no_graphviz(tmp_path, hidden_dot):
+    status, _, stderr = run("graph", "--format", "dot", "--out", tmp_path)
+    assert status == 0, stderr
+    assert [path.name for path in tmp_path.iterdir()] == ["training_step.dot"]
+    assert (tmp_path / "training_step.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+# ---------------------------------------------------------------------------------------------
+# without Graphviz's dot
+# ---------------------------------------------------------------------------------------------
+
+
+def test_demo_without_dot_finishes_writes_the_dot_and_says_how_to_get_the_svg(
+    tmp_path, hidden_dot
+):
+    status, stdout, stderr = run("demo", "--out", tmp_path, "--epochs", 2, "--quiet")
+    assert status == 0, stderr
+    assert {path.name for path in tmp_path.iterdir()} == OUTPUT_FILES - {"training_step.svg"}
+    dot_path = tmp_path / "training_step.dot"
+    assert dot_path.read_text(encoding="utf-8").startswith("digraph")
+    hint = [line for line in stdout.splitlines() if "Graphviz" in line]
+    assert len(hint) == 1
+    assert "apt-get install graphviz" in hint[0]
+    assert f"dot -Tsvg {dot_path} -o {tmp_path / 'training_step.svg'}" in hint[0]
+
+
+def test_graph_without_dot_writes_the_dot_and_fails_in_one_line(tmp_path, hidden_dot):
+    status, _, stderr = run("graph", "--out", tmp_path)
+    assert status == 1
+    assert_one_line_error(stderr)
+    assert "apt-get install graphviz" in stderr
+    assert (tmp_path / "training_step.dot").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# bad arguments
+# ---------------------------------------------------------------------------------------------
+
+BAD_ARGUMENTS = [
+    ["train", "--layers", "2,0,1"],
+    ["train", "--layers", "2,x,1"],
+    ["train", "--layers", "2"],
+    ["train", "--layers", "3,4,1"],
+    ["train", "--layers", "2,4,2"],
+    ["train", "--dataset", "spirals", "--layers", "2,8,1"],
+    ["train", "--dataset", "spirals", "--classes", "1", "--layers", "2,8,1"],
+    ["train", "--classes", "3"],
+    ["train", "--lr", "-1"],
+    ["train", "--lr", "0"],
+    ["train", "--lr", "nan"],
+    ["train", "--epochs", "-5"],
+    ["train", "--epochs", "0"],
+    ["train", "--epochs", "2.5"],
+    ["train", "--dataset", "mnist"],
+    ["train", "--activation", "softplus"],
+    ["train", "--optimizer", "rmsprop"],
+    ["train", "--optimizer", "sgd", "--momentum", "1.5"],
+    ["train", "--optimizer", "adam", "--momentum", "0.9"],
+    ["train", "--samples", "1"],
+    ["train", "--dataset", "xor", "--samples", "3"],
+    ["train", "--noise", "-0.1"],
+    ["train", "--seed", "-1"],
+    ["train", "--unknown-option"],
+    ["demo", "--epochs", "-1"],
+    ["demo", "extra"],
+    ["graph", "--output", "picture.txt"],
+    ["graph", "--output", "picture.png", "--format", "svg"],
+    ["graph", "--format", "gif"],
+    ["frobnicate"],
+    [],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_ARGUMENTS, ids=" ".join)
+def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = run(*argv)
+    assert status == 2
+    assert_one_line_error(stderr)
+    assert stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_folder_that_cannot_be_created_is_a_bad_argument(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    status, _, stderr = run("train", "--epochs", 1, "--out", a_file / "out", "--quiet")
+    assert status == 2
+    assert_one_line_error(stderr)
+    assert "--out" in stderr
+
+
+def test_bad_arguments_from_a_subprocess_exit_2_without_a_traceback(tmp_path):
+    result = run_subprocess("train", "--layers", "2,0,1", "--out", tmp_path)
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# --help and --version
+# ---------------------------------------------------------------------------------------------
+
+
+def subcommand_parsers():
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return commands.choices
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "graph"])
+def test_help_documents_every_option_with_its_default(command):
+    status, stdout, _ = run(command, "--help")
+    assert status == 0
+    for action in subcommand_parsers()[command]._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        for option in action.option_strings:
+            assert option in stdout, option
+        assert "default" in action.help, action.option_strings
+
+
+def test_help_lists_the_commands():
+    status, stdout, _ = run("--help")
+    assert status == 0
+    for command in ("demo", "train", "graph", "--version"):
+        assert command in stdout
+
+
+def test_version_prints_the_package_version():
+    status, stdout, _ = run("--version")
+    assert status == 0
+    assert stdout.strip() == f"tinygrad-nn {tinygrad_nn.__version__}"
+
+
+# ---------------------------------------------------------------------------------------------
+# as a real process
+# ---------------------------------------------------------------------------------------------
+
+
+def test_python_m_tinygrad_nn_runs_the_demo_with_a_progress_bar_showing_the_cost(tmp_path):
+    result = run_subprocess("demo", "--out", tmp_path, "--epochs", 3)
+    assert result.returncode == 0, result.stderr
+    assert "wrote:" in result.stdout and "crosscheck" in result.stdout
+    assert "cost=" in result.stderr and "3/3" in result.stderr  # tqdm, on stderr
+    assert "Traceback" not in result.stderr
+    assert {"model.npz", "cost_history.csv", "training_step.dot"} <= set(os.listdir(tmp_path))
+
+
+def test_quiet_turns_the_progress_bar_off(tmp_path):
+    result = run_subprocess("demo", "--out", tmp_path, "--epochs", 3, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_the_console_script_is_installed_and_runs():
+    script = Path(sys.executable).parent / "tinygrad-nn"
+    if not script.exists():
+        pytest.skip("the package is not installed as a console script in this environment")
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"tinygrad-nn {tinygrad_nn.__version__}"
