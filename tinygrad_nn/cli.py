@@ -323,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where.add_argument(
         "--output", type=Path, default=None, metavar="FILE",
-        help="write the picture to FILE (its suffix gives the format unless --format is given)",
+        help="write the picture to FILE instead, its suffix giving the format unless --format "
+        "is given (default: none, --out decides)",
     )
     graph.add_argument(
         "--format", choices=GRAPH_FORMATS, default=None,
