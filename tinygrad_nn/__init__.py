@@ -17,6 +17,8 @@ The article's network, trained with the engine, and checked against the article'
 True
 """
 
+# Imported first: its settings apply to every array made after it (see its docstring).
+from tinygrad_nn import _allocator  # noqa: F401  (isort: skip)
 from tinygrad_nn import data, nn, ops, optim, reference
 from tinygrad_nn._version import __version__
 from tinygrad_nn.gradcheck import GradcheckError, gradcheck
