@@ -298,7 +298,8 @@ def render_ops_doc() -> str:
 # docs/img/architecture.dot and .svg
 # --------------------------------------------------------------------------------------------
 
-SKIPPED_MODULES = {"__init__", "__main__", "_version"}
+# Private modules (``_version``, ``_allocator``, ``__main__``...) are details of the modules that
+# use them; the picture shows the public structure.
 # The one runtime dependency: every module uses it, so the picture says so once instead of
 # drawing an arrow from every box.
 RUNTIME_DEPENDENCY = "numpy"
@@ -306,7 +307,7 @@ RUNTIME_DEPENDENCY = "numpy"
 
 def _package_modules() -> list[str]:
     return sorted(
-        p.stem for p in PACKAGE_DIR.glob("*.py") if p.stem not in SKIPPED_MODULES
+        p.stem for p in PACKAGE_DIR.glob("*.py") if not p.stem.startswith("_")
     )
 
 
