@@ -272,12 +272,28 @@ class Module:
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses define it. Call the module, not this method, so that
-        the tensors made get the module's scope."""
+        the tensors made get the module's scope.
+
+        Examples
+        --------
+        >>> from tinygrad_nn.nn import Linear
+        >>> layer = Linear(2, 1)
+        >>> layer.scope_name = "head"
+        >>> layer(np.ones((2, 3))).scope
+        'head'
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def config(self) -> dict[str, Any] | None:
         """The constructor arguments that rebuild this module (stored in checkpoints), or
-        ``None`` when the module cannot be rebuilt from them."""
+        ``None`` when the module cannot be rebuilt from them.
+
+        Examples
+        --------
+        >>> from tinygrad_nn.nn import Linear
+        >>> Linear(3, 2, seed=0).config()
+        {'n_in': 3, 'n_out': 2, 'init': 'article', 'seed': 0, 'dtype': 'float64'}
+        """
         return None
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -440,7 +456,13 @@ class Linear(Module):
         self.b = Tensor(np.zeros((self.n_out, 1), dtype=self.dtype), requires_grad=True, name="b")
 
     def forward(self, A: Any) -> Tensor:
-        """``Z = W @ A + b`` for ``A`` of shape ``(n_in, m)`` (one example per column)."""
+        """``Z = W @ A + b`` for ``A`` of shape ``(n_in, m)`` (one example per column).
+
+        Examples
+        --------
+        >>> Linear(3, 2)(np.zeros((3, 4))).op
+        'linear'
+        """
         A = _as_input(A, self.dtype, "Linear input A")
         if A.ndim != 2 or A.shape[0] != self.n_in:
             raise ValueError(
@@ -576,7 +598,13 @@ class MLP(Module):
 
     # The article's names, W1 b1 W2 b2 ..., instead of the generic "layer1.W".
     def named_parameters(self) -> list[tuple[str, Tensor]]:
-        """``[("W1", W1), ("b1", b1), ("W2", W2), ...]`` — the article's names and order."""
+        """``[("W1", W1), ("b1", b1), ("W2", W2), ...]`` — the article's names and order.
+
+        Examples
+        --------
+        >>> [(name, p.shape) for name, p in MLP([2, 3, 1]).named_parameters()]
+        [('W1', (3, 2)), ('b1', (3, 1)), ('W2', (1, 3)), ('b2', (1, 1))]
+        """
         result = []
         for l, layer in enumerate(self.layers, start=1):  # noqa: E741
             result.append((f"W{l}", layer.W))
@@ -597,7 +625,13 @@ class MLP(Module):
 
     @property
     def n_layers(self) -> int:
-        """L, the number of layers with parameters (``len(layer_dims) - 1``)."""
+        """L, the number of layers with parameters (``len(layer_dims) - 1``).
+
+        Examples
+        --------
+        >>> MLP([4, 3, 2, 1]).n_layers
+        3
+        """
         return len(self.layers)
 
     def _input(self, X: Any) -> Tensor:
@@ -622,7 +656,14 @@ class MLP(Module):
         return self.layers[-1](A)
 
     def forward(self, X: Any) -> Tensor:
-        """``A_L``, the network's output for ``X`` of shape ``(n_0, m)``."""
+        """``A_L``, the network's output for ``X`` of shape ``(n_0, m)`` (call the model).
+
+        Examples
+        --------
+        >>> A = MLP([2, 3, 1])(np.zeros((2, 4)))
+        >>> A.shape, A.op
+        ((1, 4), 'sigmoid')
+        """
         Z = self._hidden_and_last_linear(X)
         if self.output_activation == "none":
             return Z
