@@ -18,6 +18,7 @@ Adding an op: write one decorated function here, and add one row to ``tests/test
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -558,11 +559,12 @@ def bce_with_logits(z, y):
     stays finite for any z (no log(0), no overflow). Its gradient is the article's
     dZ_L = A_L − Y, divided by the number of elements n.
     """
-    n = z.size
+    shape = np.broadcast_shapes(z.shape, y.shape)  # the mean runs over the broadcast shape
+    n = math.prod(shape)
     with np.errstate(over="ignore"):
         probability = 1.0 / (1.0 + np.exp(-z))
     J = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean()
     return np.asarray(J, dtype=z.dtype), (
         lambda g: g * (probability - y) / n,
-        lambda g: -g * z / n,
+        lambda g: np.broadcast_to(-g * z / n, shape),
     )
