@@ -28,6 +28,9 @@ test: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+lint: setup-dev
+	$(BIN)/ruff check .
+
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_step.py
 
