@@ -173,11 +173,6 @@ def test_backward_report_points_at_the_line_that_created_the_op():
     assert "return (x.sqrt() * mask).sum()" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: gradients summed from several consumers are not checked, so an overflow "
-    "in the sum reaches .grad as inf under anomaly mode",
-)
 def test_backward_catches_a_gradient_that_overflows_when_consumers_are_added_up():
     x = Tensor([1e-300], requires_grad=True)
     with detect_anomaly():

@@ -321,22 +321,12 @@ def programs(draw: st.DrawFn, max_steps: int = 7) -> Program:
 # properties
 # --------------------------------------------------------------------------------------------
 
-# The fuzz found that a 0-d tensor with three or more consumers crashes backward() (see the
-# strict xfail tests at the bottom). Until the core is fixed, that TypeError — and only that —
-# is expected; a wrong gradient still fails these tests. Remove this mark with the fix.
-ZERO_D_SUM_BUG = pytest.mark.xfail(
-    raises=TypeError, strict=False, reason="core: 0-d gradient sums become numpy scalars"
-)
-
-
-@ZERO_D_SUM_BUG
 @FUZZ
 @given(programs())
 def test_random_graph_gradients_match_central_differences(program):
     assert tg.gradcheck(program.run, program.inputs())
 
 
-@ZERO_D_SUM_BUG
 @FUZZ
 @given(programs())
 def test_random_graph_backward_with_retain_graph_twice_gives_twice_the_gradients(program):
@@ -353,7 +343,6 @@ def test_random_graph_backward_with_retain_graph_twice_gives_twice_the_gradients
             np.testing.assert_array_equal(t.grad, 2 * once)
 
 
-@ZERO_D_SUM_BUG
 @FUZZ
 @given(programs())
 def test_random_graph_is_released_after_backward_and_refuses_a_second_one(program):
@@ -366,7 +355,6 @@ def test_random_graph_is_released_after_backward_and_refuses_a_second_one(progra
         out.backward(np.ones(out.shape))
 
 
-@ZERO_D_SUM_BUG
 @FUZZ
 @given(programs(max_steps=5))
 def test_random_graph_in_float32_gives_float32_gradients_close_to_float64(program):
@@ -439,20 +427,16 @@ def test_all_pairs_of_a_growing_pool_summed(depth):
 
 
 # --------------------------------------------------------------------------------------------
-# what the fuzz found (core bugs; strict xfail until the lead's fix lands)
+# what the fuzz found (core bugs, now fixed: kept as regression tests)
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="core: _run_backward sums 0-d gradients into a numpy "
-                   "scalar, then np.add(..., out=scalar) raises TypeError")
 def test_scalar_used_by_three_consumers_backpropagates():
     x = Tensor(0.5, requires_grad=True)
     ((x + x) + x).backward()
     assert x.grad == 3.0
 
 
-@pytest.mark.xfail(strict=True, reason="core: a loss summed from a reduction used three times "
-                   "crashes the same way")
 def test_reduced_value_used_by_three_consumers_backpropagates():
     x = Tensor([0.5, 1.5], requires_grad=True)
     total = x.sum()
@@ -460,8 +444,6 @@ def test_reduced_value_used_by_three_consumers_backpropagates():
     np.testing.assert_array_equal(x.grad, [5.0, 5.0])
 
 
-@pytest.mark.xfail(strict=True, reason="core: _accumulate_leaf_grad leaves a numpy scalar, "
-                   "not an ndarray, in the .grad of a 0-d leaf")
 def test_scalar_leaf_grad_stays_an_array_when_accumulated_across_backward_calls():
     x = Tensor(0.5, requires_grad=True)
     x.exp().backward()
@@ -470,8 +452,6 @@ def test_scalar_leaf_grad_stays_an_array_when_accumulated_across_backward_calls(
     assert x.grad.shape == ()
 
 
-@pytest.mark.xfail(strict=True, reason="core: the retained grad of a 0-d non-leaf summed from "
-                   "two consumers is a numpy scalar")
 def test_scalar_retained_grad_is_an_array():
     x = Tensor(0.5, requires_grad=True)
     y = (x * 2).retain_grad()

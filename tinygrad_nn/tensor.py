@@ -589,7 +589,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         summed = np.add.reduce(summed, axis=stretched, keepdims=True)
     if summed.shape != shape:
         raise ValueError(f"gradient of shape {grad.shape} cannot belong to shape {shape}")
-    return summed
+    return np.asarray(summed)  # a reduction to 0-d gives a numpy scalar
 
 
 def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
@@ -602,6 +602,8 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
         if entry is None:
             continue
         g, owned = entry
+        if _anomaly_enabled:
+            _check_gradient_sum(node, g)
         if node._op is None:
             _accumulate_leaf_grad(node, g, owned)
             continue
@@ -642,7 +644,7 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             elif slot[1]:
                 np.add(slot[0], grad_parent, out=slot[0])
             else:
-                grads[parent] = [slot[0] + grad_parent, True]
+                grads[parent] = [_sum(slot[0], grad_parent), True]
         if not retain_graph:
             # Free the saved arrays and cut the edges, so the graph's memory goes now, even if
             # the user keeps the root (say, in a list of losses).
@@ -654,7 +656,12 @@ def _accumulate_leaf_grad(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
     if leaf.grad is None:
         leaf.grad = g if owned else g.copy()
     else:
-        leaf.grad = leaf.grad + g
+        leaf.grad = _sum(leaf.grad, g)
+
+
+def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b as a new array (numpy would return a scalar for 0-d arrays)."""
+    return np.add(a, b, out=np.empty(np.broadcast_shapes(a.shape, b.shape), a.dtype))
 
 
 # --------------------------------------------------------------------------------------------
@@ -674,6 +681,17 @@ def _check_forward(out: Tensor) -> None:
         f"forward of '{out._op}' produced a non-finite output of shape {out.shape} "
         f"({_describe_nonfinite(out.data)}); input shapes: {shapes}; {cause}.\n"
         f"The op was created at:\n  {out._creation_line or _user_code_line()}"
+    )
+
+
+def _check_gradient_sum(node: Tensor, g: np.ndarray) -> None:
+    if np.isfinite(g).all():
+        return
+    what = f"'{node._op}'" if node._op else f"leaf {node.name or ''}".rstrip()
+    raise FloatingPointError(
+        f"backward: the gradients flowing into the output of {what} (shape {node.shape}) from "
+        f"its consumers are each finite but their sum is not: {_describe_nonfinite(g)}.\n"
+        f"The tensor was created at:\n  {node._creation_line or '<unknown>'}"
     )
 
 
