@@ -197,7 +197,10 @@ def run_cell(
     else:
         cell.runs.append(result)
         median = cell.pass_medians[pass_index] = statistics.median(result["times_ms"])
-        print(f"{label} {median:10.3f} ms/step ({len(result['times_ms'])} steps)", flush=True)
+        others = result.get("others_cpu")
+        busy = "" if others is None else f", others' CPU {100 * others:.0f}%"
+        steps = len(result["times_ms"])
+        print(f"{label} {median:10.3f} ms/step ({steps} steps{busy})", flush=True)
 
 
 def check_cells(cells: dict) -> None:
@@ -214,9 +217,15 @@ def check_cells(cells: dict) -> None:
             cell.problems += [p for p in problems if p not in cell.problems]
 
 
-def run_passes(engines: list[str], workloads: list[str], settings: Settings, env: dict) -> dict:
-    """All the passes: in each, every engine once per workload, the order rotated by one."""
+def run_passes(
+    engines: list[str], workloads: list[str], settings: Settings, env: dict, peaks: dict
+) -> dict:
+    """All the passes: in each, every engine once per workload, the order rotated by one.
+
+    The GEMM peak is measured again after every pass; ``peaks`` keeps the best seen.
+    """
     cells = {(e, w): Cell() for e in engines for w in workloads}
+    with_torch = "torch_float64" in peaks
     for pass_index in range(settings.passes):
         live = [e for e in engines if not all(cells[e, w].unavailable for w in workloads)]
         shift = pass_index % len(live)
@@ -225,6 +234,7 @@ def run_passes(engines: list[str], workloads: list[str], settings: Settings, env
             for engine in order:
                 if not cells[engine, workload].unavailable:
                     run_cell(cells[engine, workload], engine, workload, pass_index, settings, env)
+        update_peaks(peaks, settings, env, with_torch)
     check_cells(cells)
     return cells
 
@@ -418,7 +428,7 @@ def write_report(
     ]
     lines += [
         "- GEMM peak, measured in a child process as the best of square `np.matmul(a, b, "
-        "out=c)` products (n = 1024 and 2048), before and after the passes: "
+        "out=c)` products (n = 1024 and 2048), before the passes and after each one: "
         + ", ".join(
             f"{dtype} {value:.1f} GFLOP/s"
             for dtype, value in peaks.items()
@@ -506,13 +516,16 @@ def write_chart(path: Path, rows: dict, engines: list[str], workloads: list[str]
     return True
 
 
-def measure_peaks(settings: Settings, env: dict, with_torch: bool) -> dict[str, float]:
+def update_peaks(peaks: dict[str, float], settings: Settings, env: dict, with_torch: bool) -> None:
+    """Measure the GEMM peaks in a child and keep, per dtype, the best seen so far."""
     argv = [harness.__file__, "gemm-peak", "--repeats", str(settings.gemm_repeats)]
     result = harness.run_child(argv + (["--torch"] if with_torch else []), env)
     if result.get("status") == "error":
         print(f"GEMM peak measurement failed: {result['reason']}\n{result.get('stderr', '')}")
-        return {}
-    return {dtype: value["gflops"] for dtype, value in result.items()}
+        return
+    for dtype, value in result.items():
+        peaks[dtype] = max(peaks.get(dtype, 0.0), value["gflops"])
+    print("GEMM peak so far: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -591,10 +604,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"machine info child failed ({machine['reason']}); reading it in this process")
         machine = harness.machine_info()
     with_torch = bool(machine.get("torch"))
-    peaks_before = measure_peaks(settings, env, with_torch)
-    cells = run_passes(engines, workloads, settings, env)
-    peaks_after = measure_peaks(settings, env, with_torch)
-    peaks = {k: max(v, peaks_after.get(k, 0.0)) for k, v in peaks_before.items()}
+    peaks: dict[str, float] = {}
+    update_peaks(peaks, settings, env, with_torch)
+    cells = run_passes(engines, workloads, settings, env, peaks)
 
     rows = summarize(cells, engines, workloads, peaks)
     chart = write_chart(args.out / "img" / "performance.png", rows, engines, workloads)

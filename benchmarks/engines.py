@@ -75,7 +75,9 @@ class NumpyOptimal:
     - ``dZ_L = (A_L - Y) * lr / m`` is the fused sigmoid + cross-entropy gradient, scaled once, so
       every later product already holds ``lr`` times the true gradient and the update is a
       single in-place subtraction.
-    - No gradient is computed for the input data.
+    - No gradient is computed for the input data, and no scratch memory is needed: once
+      ``[dW_l | db_l]`` is computed, ``A_{l-1}`` has no other use in this step, so the sigmoid's
+      slope ``1 - A_{l-1}`` overwrites it.
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -87,7 +89,6 @@ class NumpyOptimal:
         self.A1 = [np.ones((W.shape[0] + 1, m), dtype) for W in self.W]
         self.A = [A1[:-1] for A1 in self.A1]  # views on the activations without the ones row
         self.dZ = [np.empty_like(A) for A in self.A]
-        self.scratch = [np.empty_like(A) for A in self.A]
         self.dWb = [np.empty_like(Wb) for Wb in self.Wb]
         self.scale = dtype.type(problem.lr / m)
 
@@ -108,11 +109,11 @@ class NumpyOptimal:
             np.matmul(dZ, inputs[layer].T, out=self.dWb[layer])
             if layer > 0:
                 # dZ_{l-1} = (W_l.T @ dZ_l) * A_{l-1} * (1 - A_{l-1}), with W_l before its update.
-                A_prev, slope = self.A[layer - 1], self.scratch[layer - 1]
+                A_prev = self.A[layer - 1]
                 dZ = np.matmul(self.W[layer].T, dZ, out=self.dZ[layer - 1])
-                np.subtract(1, A_prev, out=slope)
-                np.multiply(slope, A_prev, out=slope)
-                np.multiply(dZ, slope, out=dZ)
+                np.multiply(dZ, A_prev, out=dZ)
+                np.subtract(1, A_prev, out=A_prev)
+                np.multiply(dZ, A_prev, out=dZ)
             np.subtract(self.Wb[layer], self.dWb[layer], out=self.Wb[layer])
         return cost
 
