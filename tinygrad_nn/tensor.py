@@ -58,7 +58,17 @@ BackwardRule = Callable[[np.ndarray], np.ndarray]
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the graph (False inside :func:`no_grad`)."""
+    """Whether ops currently record the graph (False inside :func:`no_grad`).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import is_grad_enabled, no_grad
+    >>> is_grad_enabled()
+    True
+    >>> with no_grad():
+    ...     is_grad_enabled()
+    False
+    """
     return _grad_enabled
 
 
@@ -92,17 +102,47 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
 
 
 def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager that turns graph recording back on inside a :func:`no_grad` block."""
+    """Context manager that turns graph recording back on inside a :func:`no_grad` block.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, enable_grad, no_grad
+    >>> w = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with no_grad():
+    ...     with enable_grad():
+    ...         y = w * 2
+    >>> y.requires_grad
+    True
+    """
     return _grad_mode(True)
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on (see :func:`detect_anomaly`)."""
+    """Whether anomaly detection is on (see :func:`detect_anomaly`).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import detect_anomaly, is_anomaly_enabled
+    >>> is_anomaly_enabled()
+    False
+    >>> with detect_anomaly():
+    ...     is_anomaly_enabled()
+    True
+    """
     return _anomaly_enabled
 
 
 def set_detect_anomaly(enabled: bool) -> None:
-    """Turn anomaly detection on or off globally (see :func:`detect_anomaly`)."""
+    """Turn anomaly detection on or off globally (see :func:`detect_anomaly`).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import is_anomaly_enabled, set_detect_anomaly
+    >>> set_detect_anomaly(True)
+    >>> is_anomaly_enabled()
+    True
+    >>> set_detect_anomaly(False)   # the default: no checks, no cost
+    """
     global _anomaly_enabled
     _anomaly_enabled = bool(enabled)
 
@@ -190,6 +230,18 @@ def as_array(data: Any, what: str = "Tensor data") -> np.ndarray:
 
     Floating arrays keep their dtype; ints and bools become float64; anything else is a
     ``TypeError`` that says what was given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nn.tensor import as_array
+    >>> as_array([1, 2]).dtype
+    dtype('float64')
+    >>> as_array(np.zeros(2, dtype=np.float32)).dtype
+    dtype('float32')
+    >>> as_array(["a", "b"])
+    Traceback (most recent call last):
+    TypeError: Tensor data must be numeric (float, int or bool); got list of dtype <U1
     """
     if isinstance(data, Tensor):
         return data.data
@@ -360,37 +412,105 @@ class Tensor:
 
     @property
     def op(self) -> str | None:
-        """Name of the op that made this tensor, or ``None`` for a leaf."""
+        """Name of the op that made this tensor, or ``None`` for a leaf.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * 2).op, x.op
+        ('mul', None)
+        """
         return self._op
 
     @property
     def parents(self) -> tuple[Tensor, ...]:
-        """The inputs of the op that made this tensor (empty for a leaf or a released graph)."""
+        """The inputs of the op that made this tensor (empty for a leaf or a released graph).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> a = Tensor([1.0], requires_grad=True, name="a")
+        >>> b = Tensor([2.0], name="b")
+        >>> [p.name for p in (a + b).parents]
+        ['a', 'b']
+        """
         return self._parents
 
     @property
     def is_leaf(self) -> bool:
-        """True for tensors made by the user, not by an op (``.grad`` is kept only on leaves)."""
+        """True for tensors made by the user, not by an op (``.grad`` is kept only on leaves).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> x.is_leaf, x.exp().is_leaf
+        (True, False)
+        """
         return self._op is None
 
     @property
     def scope(self) -> str | None:
-        """Name of the ``nn`` module whose forward made this tensor (``"layer2"``), if any."""
+        """Name of the ``nn`` module whose forward made this tensor (``"layer2"``), if any.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor, nn
+        >>> net = nn.MLP([2, 3, 1])
+        >>> net(Tensor([[1.0], [2.0]])).scope
+        'layer2'
+        """
         return self._scope
 
     @property
     def creation_line(self) -> str | None:
-        """The user code line that created this tensor (recorded only under detect_anomaly)."""
+        """The user code line that created this tensor (recorded only under detect_anomaly).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor, detect_anomaly
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> print(x.exp().creation_line)
+        None
+        >>> with detect_anomaly():
+        ...     y = x.exp()
+        >>> y.creation_line.splitlines()[-1].strip()
+        'y = x.exp()'
+        """
         return self._creation_line
 
     @property
     def graph_released(self) -> bool:
-        """True once ``backward()`` freed this op's saved arrays (without ``retain_graph``)."""
+        """True once ``backward()`` freed this op's saved arrays (without ``retain_graph``).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (x * x).sum()
+        >>> loss.graph_released
+        False
+        >>> loss.backward()
+        >>> loss.graph_released
+        True
+        """
         return self._op is not None and self._requires_grad and self._rules is None
 
     @property
     def requires_grad(self) -> bool:
-        """Whether gradients flow to this tensor. Settable on leaves only."""
+        """Whether gradients flow to this tensor. Settable on leaves only.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0])
+        >>> x.requires_grad
+        False
+        >>> x.requires_grad = True
+        >>> x.exp().requires_grad
+        True
+        """
         return self._requires_grad
 
     @requires_grad.setter
@@ -406,18 +526,50 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> Tensor([[1.0, 2.0, 3.0]]).shape
+        (1, 3)
+        """
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions of ``data``.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> Tensor([[1.0, 2.0, 3.0]]).ndim
+        2
+        """
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements of ``data``.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> Tensor([[1.0, 2.0, 3.0]]).size
+        3
+        """
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of ``data``: always floating (ints and bools became float64).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> Tensor([1, 2]).dtype
+        dtype('float64')
+        """
         return self.data.dtype
 
     def __len__(self) -> int:
@@ -429,21 +581,57 @@ class Tensor:
         return self.data.copy() if copy else self.data
 
     def numpy(self) -> np.ndarray:
-        """The values as a numpy array (shared with the tensor, not a copy)."""
+        """The values as a numpy array (shared with the tensor, not a copy).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0, 2.0])
+        >>> x.numpy()
+        array([1., 2.])
+        >>> x.numpy() is x.data
+        True
+        """
         return self.data
 
     def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+        """The value of a one-element tensor as a Python float.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> Tensor([[3.5]]).item()
+        3.5
+        """
         if self.data.size != 1:
             raise ValueError(f"item() needs a one-element tensor; this one has shape {self.shape}")
         return self.data.item()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
+        """A new leaf sharing this tensor's data, cut off from the graph.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> y = x.exp().detach()
+        >>> y.is_leaf, y.requires_grad
+        (True, False)
+        """
         return Tensor._leaf(self.data)
 
     def retain_grad(self) -> Tensor:
-        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it)."""
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> h = (x * 3).retain_grad()
+        >>> (h * h).sum().backward()
+        >>> h.grad                    # d(h²)/dh = 2h
+        array([ 6., 12.])
+        """
         if not self._requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         self._retains_grad = True
@@ -497,6 +685,17 @@ class Tensor:
 
         A graph that saved this tensor before the change refuses to backpropagate through it,
         instead of silently using the new values.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> w.data[0] = 5.0           # changed behind the engine's back...
+        >>> w.mark_modified()         # ...so say so
+        >>> loss.backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        RuntimeError: an input of 'mul' (shape (2,)) was modified in place after 'mul' used it; ...
         """
         self._version += 1
 
