@@ -2,9 +2,10 @@
 
 ``docs/ops.md`` is built from ``tinygrad_nn.ops.REGISTRY``: every op's forward formula, its local
 gradient(s), how to call it, whether its inputs broadcast, and the notes of its docstring (ties,
-kinks, why a fused op exists). ``docs/img/architecture.dot`` is built from the package's own
-imports (one node per module, labelled with the first line of its docstring), and rendered to
-``docs/img/architecture.svg`` with Graphviz's ``dot``.
+kinks, why a fused op exists; its ``Examples`` section is left to the doctests).
+``docs/img/architecture.dot`` is built from the package's own imports (one node per module,
+labelled with the first line of its docstring), and rendered to ``docs/img/architecture.svg``
+with Graphviz's ``dot``.
 
 Both outputs are deterministic, so a test can compare them with what is committed.
 
@@ -144,6 +145,16 @@ def _md(text: str) -> str:
     return text.replace("``", "`")
 
 
+# The doctest examples of an op's docstring run in the test suite; the reference shows the
+# formulas and the prose notes only, so the notes stop at the "Examples" heading.
+_EXAMPLES_HEADING = re.compile(r"^Examples\n-{3,}$", re.MULTILINE)
+
+
+def _prose(info: ops.OpInfo) -> str:
+    """The op's notes without their ``Examples`` section."""
+    return _EXAMPLES_HEADING.split(info.notes, maxsplit=1)[0].strip()
+
+
 def _paragraphs(notes: str) -> list[str]:
     return [" ".join(block.split()) for block in notes.split("\n\n") if block.strip()]
 
@@ -237,7 +248,7 @@ def _conventions_section() -> list[str]:
         "",
     ]
     for name, info in ops.REGISTRY.items():
-        for sentence in _conventions(info.notes):
+        for sentence in _conventions(_prose(info)):
             lines.append(f"- **`{name}`**: {sentence}")
     return lines
 
@@ -252,7 +263,7 @@ def _fused_section() -> list[str]:
     ]
     for name, info in ops.REGISTRY.items():
         if info.fused:
-            lines.append(f"- **`{name}`**: {_fusion_reason(info.notes)}")
+            lines.append(f"- **`{name}`**: {_fusion_reason(_prose(info))}")
     return lines
 
 
@@ -265,9 +276,9 @@ def _op_section(name: str, info: ops.OpInfo) -> list[str]:
     lines.append(f"| call as | {calls} |")
     lines.append(f"| broadcasting | {_broadcasting(name, info)[1]}{_reflected_note(info)} |")
     if info.fused:
-        lines.append(f"| why fused | {_fusion_reason(info.notes)} |")
+        lines.append(f"| why fused | {_fusion_reason(_prose(info))} |")
     lines.append("")
-    for paragraph in _paragraphs(info.notes):
+    for paragraph in _paragraphs(_prose(info)):
         if info.fused:  # the "why fused" row already has that sentence
             paragraph = " ".join(s for s in _sentences(paragraph) if not s.startswith("Fused"))
         if paragraph:
