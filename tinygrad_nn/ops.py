@@ -33,7 +33,17 @@ __all__ = ["REGISTRY", "OpInfo", "concatenate", "op", "stack"]
 
 class TensorIndexError(IndexError, ValueError):
     """An index out of range for a Tensor (both an IndexError and a ValueError, like numpy's
-    AxisError, so code catching either works)."""
+    AxisError, so code catching either works).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> try:
+    ...     Tensor([1.0, 2.0])[5]
+    ... except IndexError as error:
+    ...     print(type(error).__name__, isinstance(error, ValueError))
+    TensorIndexError True
+    """
 
 
 @dataclass(frozen=True)
@@ -51,11 +61,22 @@ class OpInfo:
     backward : tuple of str
         One local backward rule per input, ``("dx = g·y·(1−y)",)``.
     notes : str
-        The rest of the docstring: broadcasting, ties, kinks, fusion.
+        The rest of the docstring: broadcasting, ties, kinks, fusion, then the Examples.
     method : str or None
         The Tensor method name, if any.
     fused : bool
         True for ops that exist for stability or speed and could be written with other ops.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import ops
+    >>> info = ops.REGISTRY["sigmoid"]
+    >>> info.forward
+    'y = 1/(1+e^−x)'
+    >>> info.backward
+    ('dx = g·y·(1−y)',)
+    >>> info.method, info.fused
+    ('sigmoid', False)
     """
 
     name: str
@@ -125,6 +146,21 @@ def op(
         Python operators (``"__add__"``) and reflected ones (``"__radd__"``) that call the op.
     fused : bool
         Mark an op that exists only for numerical stability or measured speed.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, ops
+    >>> @ops.op(1)
+    ... def cube(x):
+    ...     '''y = x³   dx = g·3x²'''
+    ...     return x**3, lambda g: g * 3 * x**2
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> cube(x).sum().backward()
+    >>> x.grad
+    array([ 3., 12.])
+    >>> ops.REGISTRY["cube"].backward
+    ('dx = g·3x²',)
+    >>> del ops.REGISTRY["cube"]   # keep this example out of the op reference
     """
 
     def register(forward: Callable[..., tuple[np.ndarray, Rules]]) -> Callable[..., Tensor]:
@@ -207,25 +243,68 @@ def op(
 
 @op(2, method="add", operators=("__add__",), reflected=("__radd__",))
 def add(a, b):
-    """y = a + b   da = g   db = g"""
+    """y = a + b   da = g   db = g
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> Z = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    >>> b = Tensor([[0.5], [-0.5]], requires_grad=True)
+    >>> (Z + b).sum().backward()
+    >>> b.grad                    # b was broadcast over 3 columns: the engine sums them
+    array([[3.],
+           [3.]])
+    """
     return a + b, (lambda g: g, lambda g: g)
 
 
 @op(2, method="sub", operators=("__sub__",), reflected=("__rsub__",))
 def sub(a, b):
-    """y = a − b   da = g   db = −g"""
+    """y = a − b   da = g   db = −g
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> a = Tensor([3.0, 1.0], requires_grad=True)
+    >>> b = Tensor([1.0, 1.0], requires_grad=True)
+    >>> y = a - b
+    >>> y.sum().backward()
+    >>> y.data, a.grad, b.grad
+    (array([2., 0.]), array([1., 1.]), array([-1., -1.]))
+    """
     return a - b, (lambda g: g, lambda g: -g)
 
 
 @op(2, method="mul", operators=("__mul__",), reflected=("__rmul__",))
 def mul(a, b):
-    """y = a·b   da = g·b   db = g·a"""
+    """y = a·b   da = g·b   db = g·a
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> a = Tensor([2.0, 3.0], requires_grad=True)
+    >>> b = Tensor([5.0, 7.0], requires_grad=True)
+    >>> (a * b).sum().backward()
+    >>> a.grad, b.grad
+    (array([5., 7.]), array([2., 3.]))
+    """
     return a * b, (lambda g: g * b, lambda g: g * a)
 
 
 @op(2, method="div", operators=("__truediv__",), reflected=("__rtruediv__",))
 def div(a, b):
-    """y = a / b   da = g / b   db = −g·y / b"""
+    """y = a / b   da = g / b   db = −g·y / b
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> a = Tensor([1.0, 6.0], requires_grad=True)
+    >>> b = Tensor([2.0, 4.0], requires_grad=True)
+    >>> y = a / b
+    >>> y.sum().backward()
+    >>> y.data, a.grad, b.grad
+    (array([0.5, 1.5]), array([0.5 , 0.25]), array([-0.25 , -0.375]))
+    """
     y = a / b
     return y, (lambda g: g / b, lambda g: -g * y / b)
 
@@ -236,6 +315,17 @@ def pow_(x, p):
 
     The exponent may be a number or a Tensor. dp is taken as 0 where x = 0 (there y = 0 for
     p > 0) and is NaN where x < 0, where the real power is not differentiable in p.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([2.0, 3.0], requires_grad=True)
+    >>> p = Tensor(2.0, requires_grad=True)
+    >>> (x**p).sum().backward()
+    >>> x.grad                    # p·x^(p−1)
+    array([4., 6.])
+    >>> round(p.grad.item(), 4)   # Σ x^p·ln x = 4 ln 2 + 9 ln 3
+    12.6601
     """
 
     def d_exponent(g):
@@ -253,6 +343,19 @@ def matmul(a, b):
 
     Follows numpy's matmul: 1-d operands are treated as a row (left) or column (right) vector,
     and leading batch dimensions broadcast.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> W = Tensor([[1.0, 2.0]], requires_grad=True)     # (1, 2)
+    >>> A = Tensor([[3.0], [4.0]], requires_grad=True)   # (2, 1)
+    >>> y = W @ A
+    >>> y.backward()
+    >>> y.data, W.grad            # dW = g @ Aᵀ
+    (array([[11.]]), array([[3., 4.]]))
+    >>> A.grad                    # dA = Wᵀ @ g
+    array([[1.],
+           [2.]])
     """
     y = a @ b
     if a.ndim == 2 and b.ndim == 2:
@@ -281,13 +384,34 @@ def matmul(a, b):
 
 @op(1, method="neg", operators=("__neg__",))
 def neg(x):
-    """y = −x   dx = −g"""
+    """y = −x   dx = −g
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([1.0, -2.0], requires_grad=True)
+    >>> y = -x
+    >>> y.sum().backward()
+    >>> y.data, x.grad
+    (array([-1.,  2.]), array([-1., -1.]))
+    """
     return -x, lambda g: -g
 
 
 @op(1, method="exp")
 def exp(x):
-    """y = e^x   dx = g·y"""
+    """y = e^x   dx = g·y
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([0.0, np.log(2.0)], requires_grad=True)
+    >>> y = x.exp()
+    >>> y.sum().backward()
+    >>> y.data, x.grad
+    (array([1., 2.]), array([1., 2.]))
+    """
     y = np.exp(x)
     return y, lambda g: g * y
 
@@ -298,6 +422,15 @@ def log(x):
 
     ln 0 = −inf and ln of a negative number is NaN, as in numpy (with numpy's warning);
     ``detect_anomaly()`` turns either into an error naming the op.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.log()
+    >>> y.sum().backward()
+    >>> y.data.round(4), x.grad
+    (array([0.    , 0.6931]), array([1. , 0.5]))
     """
     return np.log(x), lambda g: g / x
 
@@ -309,6 +442,17 @@ def sigmoid(x):
     Stable for any x: e^−x overflows to inf for x < −709 (float64), and 1/(1+inf) = 0 is the
     right limit, so the overflow warning is silenced instead of the input being clipped. The
     backward uses the saved output y, so the sigmoid is evaluated once.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([0.0], requires_grad=True)
+    >>> y = x.sigmoid()
+    >>> y.backward()
+    >>> y.data, x.grad            # y·(1−y) = 0.5·0.5
+    (array([0.5]), array([0.25]))
+    >>> Tensor([-1000.0, 1000.0]).sigmoid().data   # no overflow, no warning
+    array([0., 1.])
     """
     y = np.negative(x, out=np.empty_like(x))  # one buffer, updated in place below
     with np.errstate(over="ignore"):
@@ -320,7 +464,17 @@ def sigmoid(x):
 
 @op(1, method="tanh")
 def tanh(x):
-    """y = tanh x   dx = g·(1−y²)"""
+    """y = tanh x   dx = g·(1−y²)
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([0.0, 20.0], requires_grad=True)
+    >>> y = x.tanh()
+    >>> y.sum().backward()
+    >>> y.data, x.grad            # saturated at 20: almost no gradient
+    (array([0., 1.]), array([1., 0.]))
+    """
     y = np.tanh(x)
     return y, lambda g: g * (1.0 - y * y)
 
@@ -330,6 +484,15 @@ def relu(x):
     """y = max(x, 0)   dx = g·[x > 0]
 
     At the kink x = 0 the gradient is 0 (as in PyTorch).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> y = x.relu()
+    >>> y.sum().backward()
+    >>> y.data, x.grad
+    (array([0., 0., 2.]), array([0., 0., 1.]))
     """
     y = np.maximum(x, 0.0)
     return y, lambda g: g * (x > 0)
@@ -340,6 +503,15 @@ def sqrt(x):
     """y = √x   dx = g / (2y)
 
     At x = 0 the gradient is +inf.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([4.0, 16.0], requires_grad=True)
+    >>> y = x.sqrt()
+    >>> y.sum().backward()
+    >>> y.data, x.grad
+    (array([2., 4.]), array([0.25 , 0.125]))
     """
     y = np.sqrt(x)
     return y, lambda g: g / (2.0 * y)
@@ -350,6 +522,14 @@ def abs_(x):
     """y = |x|   dx = g·sign(x)
 
     At the kink x = 0 the gradient is 0 (sign(0) = 0, as in PyTorch).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    >>> abs(x).sum().backward()
+    >>> x.grad
+    array([-1.,  0.,  1.])
     """
     return np.abs(x), lambda g: g * np.sign(x)
 
@@ -371,13 +551,35 @@ def sum_(x, axis=None, keepdims=False):
     """y = Σ x   dx = g (copied to every summed element)
 
     ``axis`` is None (all), an int or a tuple of ints; ``keepdims`` as in numpy.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    >>> y = x.sum(axis=1)
+    >>> y.data
+    array([ 6., 15.])
+    >>> y.backward([1.0, 2.0])    # each row's g, copied to the elements it summed
+    >>> x.grad
+    array([[1., 1., 1.],
+           [2., 2., 2.]])
     """
     return x.sum(axis=axis, keepdims=keepdims), lambda g: _spread(g, x.shape, axis, keepdims)
 
 
 @op(1, method="mean")
 def mean(x, axis=None, keepdims=False):
-    """y = (1/n) Σ x   dx = g / n (n = number of averaged elements)"""
+    """y = (1/n) Σ x   dx = g / n (n = number of averaged elements)
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    >>> y = x.mean()
+    >>> y.backward()
+    >>> y.item(), x.grad
+    (2.5, array([0.25, 0.25, 0.25, 0.25]))
+    """
     y = x.mean(axis=axis, keepdims=keepdims)
     n = x.size // max(y.size, 1) if x.size else 1
     return y, lambda g: _spread(g / n, x.shape, axis, keepdims)
@@ -398,6 +600,14 @@ def max_(x, axis=None, keepdims=False):
     """y = max x   dx = g·[x = y] / (number of ties)
 
     Ties split the gradient evenly among the elements that reach the maximum.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> x.max().backward()
+    >>> x.grad                    # a tie: half each
+    array([0. , 0.5, 0.5])
     """
     y = x.max(axis=axis, keepdims=keepdims)
     return y, _extreme(x, y, axis, keepdims)
@@ -408,6 +618,16 @@ def min_(x, axis=None, keepdims=False):
     """y = min x   dx = g·[x = y] / (number of ties)
 
     Ties split the gradient evenly among the elements that reach the minimum.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([[2.0, 1.0], [5.0, 7.0]], requires_grad=True)
+    >>> y = x.min(axis=1)
+    >>> y.sum().backward()
+    >>> y.data, x.grad
+    (array([1., 5.]), array([[0., 1.],
+           [1., 0.]]))
     """
     y = x.min(axis=axis, keepdims=keepdims)
     return y, _extreme(x, y, axis, keepdims)
@@ -430,6 +650,17 @@ def reshape(x, *shape):
     """y = x reshaped   dx = g reshaped back to x's shape
 
     Takes a tuple or separate sizes; one size may be −1.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
+    >>> y = x.reshape(2, -1)
+    >>> y.shape
+    (2, 3)
+    >>> (y * Tensor([[1.0], [2.0]])).sum().backward()
+    >>> x.grad
+    array([1., 1., 1., 2., 2., 2.])
     """
     return x.reshape(_shape_args(shape)), lambda g: g.reshape(x.shape)
 
@@ -439,6 +670,17 @@ def transpose(x, *axes):
     """y = x with axes permuted   dx = g with the inverse permutation
 
     With no axes, reverses them (``x.T``).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    >>> y = x.T
+    >>> y.shape
+    (3, 1)
+    >>> (y * Tensor([[10.0], [20.0], [30.0]])).sum().backward()
+    >>> x.grad
+    array([[10., 20., 30.]])
     """
     order = _shape_args(axes) or tuple(reversed(range(x.ndim)))
     y = x.transpose(order)
@@ -461,6 +703,17 @@ def getitem(x, index):
 
     Ints, slices, Ellipsis, None, integer arrays (repeated indices add up their gradients) and
     boolean masks, as in numpy.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    >>> y = x[[0, 0, 2]]
+    >>> y.data
+    array([10., 10., 30.])
+    >>> y.sum().backward()
+    >>> x.grad                    # x[0] was used twice
+    array([2., 0., 1.])
     """
     if isinstance(index, Tensor):
         index = index.data
@@ -488,7 +741,23 @@ def getitem(x, index):
 
 @op("sequence")
 def concatenate(arrays, axis=0):
-    """y = [x₁, x₂, …] joined along axis   dxᵢ = g's slice where xᵢ sits"""
+    """y = [x₁, x₂, …] joined along axis   dxᵢ = g's slice where xᵢ sits
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, concatenate
+    >>> a = Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> b = Tensor([[3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    >>> y = concatenate([a, b], axis=0)
+    >>> y.shape
+    (3, 2)
+    >>> (y * Tensor([[1.0], [2.0], [3.0]])).sum().backward()
+    >>> a.grad
+    array([[1., 1.]])
+    >>> b.grad
+    array([[2., 2.],
+           [3., 3.]])
+    """
     y = np.concatenate(arrays, axis=axis)
     axis = axis % y.ndim
     bounds = np.cumsum([0, *(a.shape[axis] for a in arrays)])
@@ -500,7 +769,21 @@ def concatenate(arrays, axis=0):
 
 @op("sequence")
 def stack(arrays, axis=0):
-    """y = [x₁, x₂, …] stacked along a new axis   dxᵢ = g[…, i, …]"""
+    """y = [x₁, x₂, …] stacked along a new axis   dxᵢ = g[…, i, …]
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, stack
+    >>> a = Tensor([1.0, 2.0], requires_grad=True)
+    >>> b = Tensor([3.0, 4.0], requires_grad=True)
+    >>> y = stack([a, b], axis=1)
+    >>> y.data
+    array([[1., 3.],
+           [2., 4.]])
+    >>> (y * Tensor([10.0, 20.0])).sum().backward()
+    >>> a.grad, b.grad
+    (array([10., 10.]), array([20., 20.]))
+    """
     y = np.stack(arrays, axis=axis)
     lead = (slice(None),) * (axis % y.ndim)
     return y, [(lambda g, i=i: g[(*lead, i)]) for i in range(len(arrays))]
@@ -516,6 +799,17 @@ def softmax(x, axis=-1):
     """y = e^x / Σ e^x   dx = y·(g − Σ g·y)
 
     Computed as e^(x − max x) so logits of ±1000 neither overflow nor underflow to 0/0.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([[1000.0, 1000.0]], requires_grad=True)
+    >>> y = x.softmax()
+    >>> y.data
+    array([[0.5, 0.5]])
+    >>> y[0, 0].backward()        # dx = y·(g − Σ g·y) with g = [1, 0]
+    >>> x.grad
+    array([[ 0.25, -0.25]])
     """
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     y = e / e.sum(axis=axis, keepdims=True)
@@ -527,6 +821,17 @@ def log_softmax(x, axis=-1):
     """y = x − ln Σ e^x   dx = g − softmax(x)·Σ g
 
     Computed as (x − max x) − ln Σ e^(x − max x): finite for logits of ±1000.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> x = Tensor([[0.0, 0.0]], requires_grad=True)
+    >>> y = x.log_softmax()
+    >>> y.data.round(4)
+    array([[-0.6931, -0.6931]])
+    >>> y[0, 0].backward()        # dx = g − softmax(x)·Σ g with g = [1, 0]
+    >>> x.grad
+    array([[ 0.5, -0.5]])
     """
     shifted = x - x.max(axis=axis, keepdims=True)
     y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -545,6 +850,19 @@ def linear(W, A, b):
     Fused for speed: the bias is added in place into the product, one array instead of two per
     layer (equal to ``W @ A + b`` bit for bit). The article's layout: A is (n_in, m), W is
     (n_out, n_in), b is (n_out, 1).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, ops
+    >>> W = Tensor([[1.0, -1.0]], requires_grad=True)          # (n_out, n_in) = (1, 2)
+    >>> A = Tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 1.0]])         # (n_in, m) = (2, 3)
+    >>> b = Tensor([[0.5]], requires_grad=True)                # (n_out, 1)
+    >>> Z = ops.linear(W, A, b)
+    >>> Z.data
+    array([[1.5, 1.5, 2.5]])
+    >>> Z.sum().backward()
+    >>> W.grad, b.grad
+    (array([[6., 2.]]), array([[3.]]))
     """
     Z = W @ A
     Z += b
@@ -558,6 +876,18 @@ def bce_with_logits(z, y):
     Fused for stability: the binary cross-entropy of σ(z), computed from the logits z, so it
     stays finite for any z (no log(0), no overflow). Its gradient is the article's
     dZ_L = A_L − Y, divided by the number of elements n.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, ops
+    >>> z = Tensor([[0.0, -1000.0]], requires_grad=True)   # logits
+    >>> y = Tensor([[1.0, 0.0]])                           # labels
+    >>> J = ops.bce_with_logits(z, y)
+    >>> round(J.item(), 4)        # (ln 2 + 0) / 2: finite even at z = −1000
+    0.3466
+    >>> J.backward()
+    >>> z.grad                    # (σ(z) − y) / n
+    array([[-0.25,  0.  ]])
     """
     shape = np.broadcast_shapes(z.shape, y.shape)  # the mean runs over the broadcast shape
     n = math.prod(shape)
