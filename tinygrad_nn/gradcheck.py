@@ -13,7 +13,21 @@ __all__ = ["GradcheckError", "gradcheck"]
 
 
 class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numeric one."""
+    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numeric one.
+
+    An ``AssertionError``, so a test that calls ``gradcheck`` fails with the message.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import GradcheckError, Tensor, gradcheck
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> hides_a_factor = lambda t: t.detach() * t   # d(t²)/dt = 2t; backward() sees only t
+    >>> try:
+    ...     gradcheck(hides_a_factor, [x])
+    ... except GradcheckError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    gradcheck: input 0 of shape (2,), element (0,): analytic gradient ... (2 of 2 elements differ)
+    """
 
 
 def gradcheck(
