@@ -92,6 +92,25 @@ class Optimizer:
     ----------
     params : list of Tensor
         The parameters, in the order given.
+
+    Examples
+    --------
+    A new update rule is a subclass with a ``step``:
+
+    >>> import numpy as np
+    >>> from tinygrad_nn import Tensor
+    >>> class SignDescent(Optimizer):
+    ...     def step(self):
+    ...         for p in self.params:
+    ...             if p.grad is not None:
+    ...                 p.data -= self.lr * np.sign(p.grad)
+    ...                 p.mark_modified()
+    >>> w = Tensor([1.0, -1.0], requires_grad=True)
+    >>> optimizer = SignDescent([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> optimizer.step()
+    >>> w.data
+    array([ 0.9, -0.9])
     """
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
@@ -134,7 +153,19 @@ class Optimizer:
 
     @property
     def lr(self) -> float:
-        """The learning rate (settable; validated)."""
+        """The learning rate (settable; validated).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> optimizer = SGD([Tensor([1.0], requires_grad=True)], lr=0.1)
+        >>> optimizer.lr = 0.01       # e.g. a decay schedule between steps
+        >>> optimizer.lr
+        0.01
+        >>> optimizer.lr = 0
+        Traceback (most recent call last):
+        ValueError: SGD: lr must be > 0; got 0.0
+        """
         return self._lr
 
     @lr.setter
@@ -149,6 +180,19 @@ class Optimizer:
         set_to_none : bool
             ``True`` (the default, as in PyTorch) sets every ``p.grad`` to ``None``, which
             costs nothing; ``False`` fills existing gradients with zeros in place.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([1.0], requires_grad=True)
+        >>> optimizer = SGD([w], lr=0.1)
+        >>> (w * 3).sum().backward()
+        >>> optimizer.zero_grad(set_to_none=False)
+        >>> w.grad
+        array([0.])
+        >>> optimizer.zero_grad()
+        >>> print(w.grad)
+        None
         """
         for p in self.params:
             if set_to_none:
@@ -157,7 +201,22 @@ class Optimizer:
                 p.grad.fill(0.0)
 
     def step(self) -> None:
-        """Update every parameter that has a gradient (implemented by subclasses)."""
+        """Update every parameter that has a gradient (implemented by subclasses).
+
+        Examples
+        --------
+        The training loop every optimizer is made for:
+
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([2.0], requires_grad=True)
+        >>> optimizer = SGD([w], lr=0.25)
+        >>> for _ in range(3):
+        ...     optimizer.zero_grad()
+        ...     (w * w).sum().backward()      # dloss/dw = 2w
+        ...     optimizer.step()              # w -= 0.25·2w halves w
+        >>> w.data
+        array([0.25])
+        """
         raise NotImplementedError
 
     def _gradients(self) -> Iterable[tuple[int, Tensor, np.ndarray, np.ndarray]]:
@@ -220,7 +279,18 @@ class SGD(Optimizer):
         self._velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        """Apply one update to every parameter whose ``grad`` is set."""
+        """Apply one update to every parameter whose ``grad`` is set.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> optimizer = SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> optimizer.step()          # w -= 0.1·2w
+        >>> w.data
+        array([0.8, 1.6])
+        """
         lr, momentum = self.lr, self.momentum
         for index, p, g, scratch in self._gradients():
             if momentum:
@@ -296,7 +366,20 @@ class Adam(Optimizer):
         self._mean_square: list[np.ndarray | None] = [None] * n  # v: running mean of g²
 
     def step(self) -> None:
-        """Apply one update to every parameter whose ``grad`` is set."""
+        """Apply one update to every parameter whose ``grad`` is set.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([1.0], requires_grad=True)
+        >>> optimizer = Adam([w], lr=0.1)
+        >>> for _ in range(3):
+        ...     optimizer.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     optimizer.step()          # about lr per step towards the minimum at 0
+        >>> w.data.round(4)
+        array([0.7016])
+        """
         lr, (beta1, beta2), eps = self.lr, self.betas, self.eps
         for index, p, g, scratch in self._gradients():
             m, v = self._mean[index], self._mean_square[index]
