@@ -273,6 +273,14 @@ class CrosscheckRow:
         ``max_rel_diff <= rtol``.
     scaled_by_m : bool
         Whether the article's value was divided by m before comparing (``dZ`` and ``dA``).
+
+    Examples
+    --------
+    >>> import tinygrad_nn
+    >>> X, Y = tinygrad_nn.data.load("article", m=20, seed=0)
+    >>> row = tinygrad_nn.crosscheck(X, Y, [2, 3, 1])["dW2"]
+    >>> row.quantity, row.shape, row.ok, row.scaled_by_m
+    ('dW2', (1, 3), True, False)
     """
 
     quantity: str
@@ -299,6 +307,16 @@ class CrosscheckReport:
         (``ops.bce_with_logits``).
     rtol : float
         The tolerance a row's relative difference must meet.
+
+    Examples
+    --------
+    >>> import tinygrad_nn
+    >>> X, Y = tinygrad_nn.data.load("article", m=20, seed=0)
+    >>> report = tinygrad_nn.crosscheck(X, Y, [2, 3, 1])
+    >>> report.ok, report.layer_dims, report.m, len(report.rows)
+    (True, [2, 3, 1], 20, 8)
+    >>> report["dZ1"].scaled_by_m   # a row by its quantity
+    True
     """
 
     rows: list[CrosscheckRow]
@@ -309,12 +327,28 @@ class CrosscheckReport:
 
     @property
     def ok(self) -> bool:
-        """True when every row is within ``rtol``."""
+        """True when every row is within ``rtol``.
+
+        Examples
+        --------
+        >>> import tinygrad_nn
+        >>> X, Y = tinygrad_nn.data.load("article", m=20, seed=0)
+        >>> tinygrad_nn.crosscheck(X, Y, [2, 3, 1]).ok
+        True
+        """
         return all(row.ok for row in self.rows)
 
     @property
     def max_error(self) -> float:
-        """The largest relative difference over all rows."""
+        """The largest relative difference over all rows.
+
+        Examples
+        --------
+        >>> import tinygrad_nn
+        >>> X, Y = tinygrad_nn.data.load("article", m=20, seed=0)
+        >>> tinygrad_nn.crosscheck(X, Y, [2, 3, 1]).max_error < 1e-12   # rounding only
+        True
+        """
         return max(row.max_rel_diff for row in self.rows)
 
     def __getitem__(self, quantity: str) -> CrosscheckRow:
