@@ -700,7 +700,24 @@ def _digraph_class(gv: Any) -> type:
 
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is not on PATH; :func:`render` wrote the DOT text to
-    ``dot_path`` (None when the error comes from a :func:`draw_graph` graph)."""
+    ``dot_path`` (None when the error comes from a :func:`draw_graph` graph).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from tinygrad_nn import Tensor, viz
+    >>> loss = (Tensor([1.0, 2.0], requires_grad=True) ** 2).sum()
+    >>> path = os.environ["PATH"]
+    >>> os.environ["PATH"] = ""       # as if Graphviz were not installed
+    >>> try:
+    ...     with tempfile.TemporaryDirectory() as folder:
+    ...         viz.render(loss, os.path.join(folder, "graph.svg"))
+    ... except viz.GraphvizNotFoundError as error:
+    ...     print(error.dot_path.name, isinstance(error, RuntimeError))
+    ... finally:
+    ...     os.environ["PATH"] = path
+    graph.dot True
+    """
 
     def __init__(self, message: str, dot_path: Path | None) -> None:
         super().__init__(message)
@@ -845,6 +862,18 @@ class GradientFlow:
         False for inputs that do not require grad (the engine skips them).
     note : str
         What the engine does besides the rule (summing broadcast axes), or "".
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, viz
+    >>> W = Tensor([[2.0]], requires_grad=True, name="W")
+    >>> X = Tensor([[3.0, 4.0]], name="X")
+    >>> matmul = viz.explain((W @ X).sum()).steps[2]
+    >>> to_W, to_X = matmul.inputs
+    >>> to_W.rule, to_W.shape
+    ('dW = d(W@X) @ Xᵀ', (1, 1))
+    >>> to_X.receives, to_X.rule
+    (False, 'X: no gradient (requires_grad=False)')
     """
 
     input: str
@@ -872,6 +901,17 @@ class ExplainStep:
         One entry per input of the op (empty for the seed and leaves).
     contributions : int
         How many consumers' gradients the engine added up into ``gradient``.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, viz
+    >>> W = Tensor([[2.0]], requires_grad=True, name="W")
+    >>> X = Tensor([[3.0, 4.0]], name="X")
+    >>> steps = viz.explain((W @ X).sum()).steps
+    >>> [(step.kind, step.name) for step in steps]
+    [('seed', 'J'), ('op', 'J'), ('op', 'W@X'), ('leaf', 'W')]
+    >>> steps[2].op, steps[2].forward, steps[2].gradient
+    ('matmul', 'W@X = W @ X', 'd(W@X)')
     """
 
     kind: str
@@ -891,6 +931,23 @@ class Explanation:
 
     ``steps`` are in the order ``backward()`` runs them. ``str()`` gives the text table,
     ``_repr_markdown_`` a table for notebooks.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, viz
+    >>> W = Tensor([[2.0]], requires_grad=True, name="W")
+    >>> X = Tensor([[3.0, 4.0]], name="X")
+    >>> explanation = viz.explain((W @ X).sum())
+    >>> explanation.root, len(explanation.steps)
+    ('J', 4)
+    >>> print(explanation)
+    Backward pass of J, in the order backward() runs it (g: the gradient into an op's output)
+    step  scope  op      gradient rule                                 shapes (in → out)
+       0         J       dJ = 1  (the seed: dJ/dJ)                     scalar
+       1         sum     d(W@X) = dJ (copied to every summed element)  scalar → (1, 2)
+       2         matmul  dW = d(W@X) @ Xᵀ                              (1, 2) → (1, 1)
+                         X: no gradient (requires_grad=False)
+       3         W       W.grad += dW                                  (1, 1)
     """
 
     root: str
