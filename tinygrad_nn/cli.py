@@ -83,11 +83,41 @@ _INSTALL_HINT = (
 
 
 class UsageError(Exception):
-    """A bad argument: reported as one line, exit status 2."""
+    """A bad argument: reported as one line, exit status 2.
+
+    Examples
+    --------
+    >>> from tinygrad_nn.cli import UsageError, build_parser
+    >>> try:
+    ...     build_parser().parse_args(["train", "--epochs", "0"])
+    ... except UsageError as error:
+    ...     print(error)
+    argument --epochs: must be at least 1, got 0 (see 'tinygrad-nn train --help')
+    """
 
 
 class RunError(Exception):
-    """The work failed (not the arguments): reported as one line, exit status 1."""
+    """The work failed (not the arguments): reported as one line, exit status 1.
+
+    Examples
+    --------
+    ``graph`` fails when it cannot draw its picture:
+
+    >>> import contextlib, io, os, tempfile
+    >>> from tinygrad_nn.cli import main
+    >>> stdout, stderr, path = io.StringIO(), io.StringIO(), os.environ["PATH"]
+    >>> os.environ["PATH"] = ""       # as if Graphviz's dot were not installed
+    >>> try:
+    ...     with tempfile.TemporaryDirectory() as out:
+    ...         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    ...             status = main(["graph", "--out", out])
+    ... finally:
+    ...     os.environ["PATH"] = path
+    >>> status
+    1
+    >>> print(stderr.getvalue())  # doctest: +ELLIPSIS
+    tinygrad-nn: error: no SVG of the graph: Graphviz's `dot` program is not on PATH. ...
+    """
 
 
 def _one_line(message: object) -> str:
@@ -242,7 +272,14 @@ def _paragraph(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``tinygrad-nn`` argument parser (errors raise :class:`UsageError`)."""
+    """The ``tinygrad-nn`` argument parser (errors raise :class:`UsageError`).
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["demo", "--epochs", "10", "--quiet"])
+    >>> args.command, args.epochs, args.quiet, str(args.out)
+    ('demo', 10, True, 'out')
+    """
     formatter = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
         prog=PROG,
@@ -342,7 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything a training run depends on (written into cost_history.json)."""
+    """Everything a training run depends on (written into cost_history.json).
+
+    Examples
+    --------
+    >>> config = RunConfig(
+    ...     command="train", dataset="moons", samples=None, noise=None, classes=2,
+    ...     layers=[2, 16, 16, 1], activation="tanh", optimizer="adam", lr=0.01,
+    ...     momentum=0.0, epochs=1000, seed=3,
+    ... )
+    >>> config.layers, config.multiclass
+    ([2, 16, 16, 1], False)
+    """
 
     command: str
     dataset: str
@@ -359,6 +407,18 @@ class RunConfig:
 
     @property
     def multiclass(self) -> bool:
+        """True for spirals, the one dataset with K classes (softmax cross-entropy, no sigmoid).
+
+        Examples
+        --------
+        >>> config = RunConfig(
+        ...     command="train", dataset="spirals", samples=None, noise=None, classes=3,
+        ...     layers=[2, 16, 16, 3], activation="tanh", optimizer="adam", lr=0.01,
+        ...     momentum=0.0, epochs=1000, seed=3,
+        ... )
+        >>> config.multiclass
+        True
+        """
         return self.dataset == "spirals"
 
 
