@@ -472,6 +472,13 @@ class Linear(Module):
         return ops.linear(self.W, A, self.b)
 
     def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (see :meth:`Module.config`).
+
+        Examples
+        --------
+        >>> Linear(3, 2, init="he", seed=1).config()
+        {'n_in': 3, 'n_out': 2, 'init': 'he', 'seed': 1, 'dtype': 'float64'}
+        """
         return {
             "n_in": self.n_in,
             "n_out": self.n_out,
@@ -686,6 +693,16 @@ class MLP(Module):
             return self._hidden_and_last_linear(X)
 
     def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this network (see :meth:`Module.config`).
+
+        Examples
+        --------
+        >>> config = MLP([2, 3, 1], activation="relu", seed=0).config()
+        >>> config["layer_dims"], config["activation"], config["init"]
+        ([2, 3, 1], 'relu', 'he')
+        >>> MLP(**config).config() == config
+        True
+        """
         return {
             "layer_dims": list(self.layer_dims),
             "activation": self.activation,
