@@ -5,7 +5,9 @@
   in one namespace per file, in a temporary working directory. A block is skipped when its
   fence reads ``python no-run`` or the line before it is ``<!-- no-run -->``. A ``text output``
   block right after a python block must equal what that block printed;
-- the doctests of every tinygrad_nn module pass.
+- the doctests of every tinygrad_nn module pass;
+- every public function and class of every module, and every public method and property of
+  those classes, has a docstring with a ``>>>`` example.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import contextlib
 import doctest
 import importlib
 import importlib.util
+import inspect
 import io
 import os
 import re
 import sys
+import textwrap
 import traceback
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,3 +246,96 @@ def test_module_doctests_pass(name: str, tmp_path, monkeypatch) -> None:
     _close_figures()
     result = runner.summarize(verbose=False)
     assert result.failed == 0, report.getvalue()
+
+
+# ---- every public name shows an example ---------------------------------------------------
+
+# The package's public modules: the expected ones, and any public module found on disk.
+PUBLIC_MODULES = sorted(
+    set(EXPECTED_MODULES)
+    | {p.stem for p in (ROOT / "tinygrad_nn").glob("*.py") if not p.stem.startswith("_")}
+)
+
+
+def public_api(module: types.ModuleType) -> dict[str, object]:
+    """The public functions and classes defined in ``module`` (not those it imports), and the
+    public methods and properties each of those classes defines itself, by name
+    (``"Tensor.backward"``). An override needs its own example: the inherited docstring
+    describes the base class."""
+    found: dict[str, object] = {}
+    for name, value in vars(module).items():
+        if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if not (inspect.isfunction(value) or inspect.isclass(value)):
+            continue
+        found[name] = value
+        if not inspect.isclass(value):
+            continue
+        for attribute, member in vars(value).items():
+            if attribute.startswith("_"):
+                continue
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if inspect.isfunction(member) or isinstance(member, property):
+                found[f"{name}.{attribute}"] = member
+    return found
+
+
+def without_example(api: dict[str, object]) -> list[str]:
+    """The names in ``api`` whose docstring has no ``>>>`` example."""
+    return sorted(name for name, value in api.items() if ">>>" not in (value.__doc__ or ""))
+
+
+def test_public_api_is_what_a_module_defines_with_its_classes_methods_and_properties() -> None:
+    module = types.ModuleType("a_module")
+    exec(
+        textwrap.dedent(
+            '''
+            from os.path import join  # imported: documented where it is defined
+
+            def shown():
+                """>>> shown()"""
+
+            def not_shown():
+                """No example."""
+
+            def _private():
+                pass
+
+            class Thing:
+                """>>> Thing()"""
+
+                def method(self):
+                    """No example."""
+
+                @property
+                def size(self):
+                    return 1
+
+                @staticmethod
+                def make():
+                    """>>> Thing.make()"""
+
+                def _helper(self):
+                    pass
+            '''
+        ),
+        module.__dict__,
+    )
+    api = public_api(module)
+    assert sorted(api) == [
+        "Thing", "Thing.make", "Thing.method", "Thing.size", "not_shown", "shown",
+    ]
+    assert without_example(api) == ["Thing.method", "Thing.size", "not_shown"]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_function_and_class_has_an_example(name: str) -> None:
+    if not (ROOT / "tinygrad_nn" / f"{name}.py").exists():
+        pytest.skip(f"tinygrad_nn/{name}.py is not written yet")
+    module = importlib.import_module(f"tinygrad_nn.{name}")
+    missing = without_example(public_api(module))
+    assert not missing, (
+        f"tinygrad_nn.{name}: give these an Examples section with a `>>>` example in their "
+        f"docstring: {', '.join(missing)}"
+    )
