@@ -181,12 +181,12 @@ def table(result: dict, verdict: Verdict) -> list[str]:
 
 def summary(result: dict, verdict: Verdict, tolerance: float) -> str:
     state = "FLAT" if verdict.flat else "NOT FLAT"
+    growth_kib = (verdict.last_rss - verdict.reference_rss) / 1024
     return (
         f"{state}: RSS at step {verdict.last_step:,} is {mib(verdict.last_rss)} MiB, "
-        f"{verdict.change_percent:+.2f}% ({(verdict.last_rss - verdict.reference_rss) / 1024:+,.0f} "
-        f"KiB) against {mib(verdict.reference_rss)} MiB at step "
-        f"{verdict.reference_step:,} (tolerance ±{tolerance:g}%); {result['seconds']:.1f} s for "
-        f"{verdict.last_step:,} steps"
+        f"{verdict.change_percent:+.2f}% ({growth_kib:+,.0f} KiB) against "
+        f"{mib(verdict.reference_rss)} MiB at step {verdict.reference_step:,} "
+        f"(tolerance ±{tolerance:g}%); {result['seconds']:.1f} s for {verdict.last_step:,} steps"
     )
 
 
