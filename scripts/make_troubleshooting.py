@@ -1,0 +1,503 @@
+"""Write docs/troubleshooting.md: every example is run for real and its output pasted below it.
+
+Usage (from the repository root)::
+
+    python scripts/make_troubleshooting.py            # runs the examples, measures, writes
+    python scripts/make_troubleshooting.py --quick    # fewer timing rounds
+
+Each example is a complete program: it is saved as ``example.py`` in an empty temporary folder
+and run with this Python, and its standard output becomes the ``text`` block under it (numpy's
+RuntimeWarnings go to standard error and are left out). So the reports in the page are exactly
+what a user sees, file name and line number included.
+
+The script also measures what anomaly mode costs on the article's training step, at the
+benchmark's ``tiny`` and ``medium`` sizes, written both ways (ops by hand; MLP + SGD), in one
+process: blocks of steps with the mode off and on alternate, and the fastest block of each mode
+is kept (the least disturbed by other processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from workloads import LEARNING_RATE, WORKLOADS, make_problem  # noqa: E402
+
+import tinygrad_nn as tg  # noqa: E402
+from tinygrad_nn import Tensor  # noqa: E402
+
+# --------------------------------------------------------------------------------------------
+# the examples
+# --------------------------------------------------------------------------------------------
+
+EXAMPLES: dict[str, str] = {
+    "forward_nan": '''
+        import tinygrad_nn as tg
+        from tinygrad_nn import Tensor
+
+        # The article's cost, written by hand, after a weight has grown so large that the last
+        # sigmoid rounds to exactly 1.0: ln(1 - A) is ln 0.
+        W = Tensor([[40.0]], requires_grad=True, name="W")
+        X = Tensor([[1.0, 2.0]], name="X")
+        Y = Tensor([[1.0, 0.0]], name="Y")
+
+        A = (W @ X).sigmoid()
+        cost = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+        print("cost:", cost.item())
+
+        with tg.detect_anomaly():
+            try:
+                A = (W @ X).sigmoid()
+                cost = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+            except FloatingPointError as error:
+                print(error)
+        ''',
+    "forward_fix": '''
+        from tinygrad_nn import Tensor, nn
+
+        W = Tensor([[40.0]], requires_grad=True, name="W")
+        X = Tensor([[1.0, 2.0]], name="X")
+        Y = Tensor([[1.0, 0.0]], name="Y")
+
+        A = (W @ X).sigmoid()
+        cost = nn.binary_cross_entropy(A, Y)  # computed from the logits W @ X: always finite
+        cost.backward()
+        print("cost:", cost.item(), " dJ/dW:", W.grad)
+        ''',
+    "backward_nan": '''
+        import numpy as np
+        import tinygrad_nn as tg
+        from tinygrad_nn import Tensor
+
+        # Squared lengths of a padded batch: the last two entries are padding, masked out.
+        squared = Tensor([4.0, 9.0, 0.0, 0.0], requires_grad=True, name="squared")
+        mask = np.array([1.0, 1.0, 0.0, 0.0])
+
+        loss = (squared.sqrt() * mask).sum()
+        loss.backward()
+        print("loss:", loss.item(), " gradient:", squared.grad)
+
+        squared.grad = None
+        with tg.detect_anomaly():
+            loss = (squared.sqrt() * mask).sum()
+            try:
+                loss.backward()
+            except FloatingPointError as error:
+                print(error)
+        ''',
+    "backward_fix": '''
+        import numpy as np
+        from tinygrad_nn import Tensor
+
+        squared = Tensor([4.0, 9.0, 0.0, 0.0], requires_grad=True, name="squared")
+        mask = np.array([1.0, 1.0, 0.0, 0.0])
+
+        safe = squared * mask + (1 - mask)  # padding becomes 1: sqrt and its slope are finite
+        loss = (safe.sqrt() * mask).sum()
+        loss.backward()
+        print("loss:", loss.item(), " gradient:", squared.grad)
+        ''',
+    "label_shape": '''
+        import numpy as np
+        from tinygrad_nn import nn
+
+        X = np.array([[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.7, 0.9]])  # (n_features, m) = (2, 4)
+        y = np.array([[1.0], [0.0], [1.0], [0.0]])  # one label per row: (m, 1), not (1, m)
+        model = nn.MLP([2, 3, 1])
+        A = model(X)  # (1, m)
+
+        # Plain numpy broadcasts (1, 4) against (4, 1) to (4, 4) and averages 16 numbers:
+        a = A.numpy()
+        wrong = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
+        right = -np.mean(y.T * np.log(a) + (1 - y.T) * np.log(1 - a))
+        print(f"numpy with labels (m, 1): {wrong:.6f}, with labels (1, m): {right:.6f}")
+
+        try:
+            nn.binary_cross_entropy(A, y)
+        except ValueError as error:
+            print(error)
+        ''',
+    "matmul_shape": '''
+        import numpy as np
+        from tinygrad_nn import Tensor
+
+        W1 = Tensor(np.zeros((8, 2)), requires_grad=True, name="W1")  # (n_1, n_0)
+        X = np.random.default_rng(0).standard_normal((256, 2))  # examples as rows: (m, n_0)
+
+        try:
+            Z1 = W1 @ X
+        except ValueError as error:
+            print(error)
+
+        Z1 = W1 @ X.T  # the article's layout: examples are columns, X is (n_0, m)
+        print(Z1.shape)
+        ''',
+    "second_backward": '''
+        from tinygrad_nn import Tensor
+
+        w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+        loss = (w * w).sum()
+        loss.backward()
+        try:
+            loss.backward()
+        except RuntimeError as error:
+            print(error)
+
+        w.grad = None
+        loss = (w * w).sum()
+        loss.backward(retain_graph=True)  # keep the saved arrays for one more pass
+        loss.backward()  # gradients add up: 2w + 2w
+        print(w.grad)
+        ''',
+    "bad_data": '''
+        import numpy as np
+        from tinygrad_nn.training import train
+
+        X = np.array([[0.5, -1.0, 2.0, 0.1], [1.5, np.nan, -0.7, 0.9]])
+        Y = np.array([[1.0, 0.0, 1.0, 0.0]])
+        try:
+            train(X, Y, [2, 3, 1], epochs=500, lr=0.1)
+        except ValueError as error:
+            print(error)
+        ''',
+    "checkpoint": '''
+        import os
+        import tempfile
+
+        import numpy as np
+        from tinygrad_nn import nn
+
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "model.npz")
+        model = nn.MLP([2, 3, 1])
+        model.save(path)
+
+        def crash_half_way(file):  # a save that dies half way, as on a full disk
+            file.write(b"half a checkpoint")
+            raise OSError(28, "No space left on device")
+
+        try:
+            nn.atomic_write(path, crash_half_way)  # what Module.save uses
+        except OSError as error:
+            print("save failed:", error)
+        restored = nn.load(path)  # the previous checkpoint, intact
+        same = all(
+            np.array_equal(a, b)
+            for a, b in zip(model.state_dict().values(), restored.state_dict().values())
+        )
+        print("previous checkpoint intact:", same)
+
+        with open(path, "rb") as file:
+            data = file.read()
+        with open(path, "wb") as file:  # a copy cut short, e.g. by an interrupted download
+            file.write(data[: len(data) // 2])
+        try:
+            nn.load(path)
+        except ValueError as error:
+            print(str(error).replace(folder, "<folder>"))
+        ''',
+}
+
+
+def run_example(code: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "example.py"
+        script.write_text(code)
+        result = subprocess.run(
+            [sys.executable, "example.py"], cwd=folder, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"example failed:\n{code}\n{result.stderr}")
+        # Python reports the script by its absolute path: show it as the user named it.
+        output = result.stdout.rstrip()
+        for prefix in {folder, os.path.realpath(folder)}:
+            output = output.replace(prefix + os.sep, "")
+    return output
+
+
+def example_markdown(name: str) -> str:
+    code = textwrap.dedent(EXAMPLES[name]).strip() + "\n"
+    output = run_example(code)
+    return f"```python\n{code}```\n\n```text\n{output}\n```"
+
+
+# --------------------------------------------------------------------------------------------
+# the overhead of anomaly mode
+# --------------------------------------------------------------------------------------------
+
+
+def ops_step(workload: str) -> Callable[[], None]:
+    problem = make_problem(WORKLOADS[workload])
+    params = {k: Tensor(v, requires_grad=True, name=k) for k, v in problem.params.items()}
+    X, Y = Tensor(problem.X), Tensor(problem.Y)
+
+    def step() -> None:
+        A = X
+        for layer in range(1, problem.n_layers + 1):
+            A = (params[f"W{layer}"] @ A + params[f"b{layer}"]).sigmoid()
+        loss = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+        loss.backward()
+        with tg.no_grad():
+            for p in params.values():
+                p -= LEARNING_RATE * p.grad
+                p.grad = None
+
+    return step
+
+
+def mlp_step(workload: str) -> Callable[[], None]:
+    from tinygrad_nn import nn, optim
+
+    problem = make_problem(WORKLOADS[workload])
+    model = nn.MLP(list(problem.workload.layer_dims))
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    X, Y = Tensor(problem.X), Tensor(problem.Y)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        nn.binary_cross_entropy(model(X), Y).backward()
+        optimizer.step()
+
+    return step
+
+
+def deeper(step: Callable[[], None], frames: int) -> Callable[[], None]:
+    """The same step called from ``frames`` more stack frames, as in a notebook or a test."""
+
+    def nested(depth: int) -> None:
+        if depth:
+            nested(depth - 1)
+        else:
+            step()
+
+    return lambda: nested(frames)
+
+
+def seconds_per_step(step: Callable[[], None], anomaly: bool, n_steps: int) -> float:
+    tg.set_detect_anomaly(anomaly)
+    try:
+        start = time.perf_counter()
+        for _ in range(n_steps):
+            step()
+        return (time.perf_counter() - start) / n_steps
+    finally:
+        tg.set_detect_anomaly(False)
+
+
+def overhead(step: Callable[[], None], n_steps: int, rounds: int) -> tuple[float, float]:
+    for anomaly in (False, True):  # warm up both paths
+        seconds_per_step(step, anomaly, max(1, n_steps // 5))
+    best = {False: float("inf"), True: float("inf")}
+    for r in range(rounds):
+        for anomaly in (False, True) if r % 2 == 0 else (True, False):
+            best[anomaly] = min(best[anomaly], seconds_per_step(step, anomaly, n_steps))
+    return best[False], best[True]
+
+
+def measure(rounds: int) -> list[tuple[str, str, float, float]]:
+    configs = [
+        ("tiny", "ops by hand", lambda: ops_step("tiny"), 200),
+        ("tiny", "MLP + SGD", lambda: mlp_step("tiny"), 200),
+        ("tiny", "ops by hand, 30 frames deeper", lambda: deeper(ops_step("tiny"), 30), 200),
+        ("medium", "ops by hand", lambda: ops_step("medium"), 3),
+        ("medium", "MLP + SGD", lambda: mlp_step("medium"), 3),
+    ]
+    rows = []
+    for workload, loop, make, n_steps in configs:
+        off, on = overhead(make(), n_steps, rounds)
+        rows.append((WORKLOADS[workload].label, loop, off, on))
+        print(f"{rows[-1][0]:<40} {loop:<32} off {off * 1e3:8.3f} ms  on {on * 1e3:8.3f} ms  "
+              f"x{on / off:.2f}", flush=True)
+    return rows
+
+
+def overhead_markdown(rows: list[tuple[str, str, float, float]]) -> str:
+    lines = [
+        "| network | training loop | off (ms/step) | on (ms/step) | slowdown |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for label, loop, off, on in rows:
+        lines.append(f"| {label} | {loop} | {off * 1e3:.3f} | {on * 1e3:.3f} | {on / off:.2f}x |")
+    lines.append("")
+    lines.append(
+        f"Measured by `python scripts/make_troubleshooting.py` (Python "
+        f"{platform.python_version()}, numpy {np.__version__}, {platform.machine()}); fastest "
+        "block of each mode, the two modes alternating in one process."
+    )
+    ratios = {(label.split()[0], loop): on / off for label, loop, off, on in rows}
+    tiny = [r for (size, loop), r in ratios.items() if size == "tiny" and "deeper" not in loop]
+    medium = [r for (size, _), r in ratios.items() if size == "medium"]
+    deep = ratios[("tiny", "ops by hand, 30 frames deeper")]
+    lines += [
+        "",
+        f"On the article's small network a step is about 20 ops on arrays of a few hundred "
+        f"numbers, so the fixed cost per op dominates: anomaly mode makes the step "
+        f"{min(tiny):.1f}–{max(tiny):.1f}x slower. On the medium network the arithmetic "
+        f"dominates and the cost is {min(medium):.2f}–{max(medium):.2f}x. "
+        + (
+            "Both are under the 2x the project aims for."
+            if max(tiny + medium + [deep]) < 2
+            else "The project aims for under 2x; the small network is not there yet."
+        ),
+    ]
+    lines.append("")
+    if deep > 1.25 * ratios[("tiny", "ops by hand")]:
+        lines.append(
+            "Recording the line of user code walks the whole call stack, so the cost also "
+            "grows with the stack's depth: the \"30 frames deeper\" row is the same step called "
+            "from where a notebook or a test runner would call it."
+        )
+    else:
+        lines.append(
+            "The \"30 frames deeper\" row (the same step called from where a notebook or a "
+            "test runner would call it) shows that the cost does not grow with the stack's depth."
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# the page
+# --------------------------------------------------------------------------------------------
+
+PAGE = """# When things go wrong
+
+tinygrad_nn tries to either compute the right thing or say clearly what is wrong. This page
+shows what you see when something goes wrong, what it means, and the fix. Every report below
+was produced by running the code above it (`python scripts/make_troubleshooting.py` regenerates
+the page).
+
+## A NaN appeared: switch on anomaly mode
+
+A NaN or an infinity in one op spreads to everything computed from it, so by the time the cost
+prints `nan` the place where it started is long gone. In **anomaly mode** every op's output and
+every gradient is checked as it is made, and the first non-finite value raises
+`FloatingPointError` saying
+
+* which op made it, and whether in the **forward** or the **backward** pass,
+* the shapes involved and how many values went bad,
+* in the forward pass, whether an input was *already* bad (then look further up) or the op
+  itself made the bad value from finite inputs (then this is the place);
+  in the backward pass, which input of the op received the bad gradient,
+* the line of *your* code that created the op.
+
+Use it as a context manager around the forward pass *and* `backward()` (the line is recorded when
+the op is created), or switch it on for a whole script with `tg.set_detect_anomaly(True)`. It is
+off by default.
+
+### In the forward pass
+
+{forward_nan}
+
+Without anomaly mode the cost is just `nan`. The report points at `(1 - A).log()`: `A` is
+exactly 1.0, so `1 - A` is 0 and its logarithm is `-inf` (then `0 · -inf` in the sum makes the
+NaN). This is the article's defect 6: its cost divides by, and takes the log of, a sigmoid that
+saturates. **Fix:** compute the cost from the logits. `nn.binary_cross_entropy` does this when
+`A` comes straight from a sigmoid, and its gradient into the logits is the article's
+`dZ = A − Y` (divided by m):
+
+{forward_fix}
+
+### In the backward pass: finite forward, NaN gradient
+
+{backward_nan}
+
+The forward pass is fine: the padding gives `√0 · 0 = 0`. But the backward pass of `sqrt` divides
+the incoming gradient by `2√x`; for the padding the incoming gradient is 0 (the mask) and `√x` is
+0, and `0 / 0` is NaN. The same trap hides behind every "compute everything, then mask" pattern
+(`where(mask, f(x), 0)` in other libraries): masking *after* an op does not protect the op's
+own derivative. Without anomaly mode the NaN just lands in `squared.grad` and, after one update,
+in the weights. **Fix:** make the masked-out inputs harmless *before* the op:
+
+{backward_fix}
+
+### What anomaly mode costs
+
+The checks (one `isfinite` per op output and per gradient) and the recorded line make every op
+slower; the cost is a fixed amount per op, so it matters most for small arrays:
+
+{overhead}
+
+Anomaly mode is for finding a bug, not for long training runs: switch it on, reproduce the NaN,
+read the report, switch it off.
+
+## Shapes that do not fit
+
+### Labels of the wrong shape
+
+{label_shape}
+
+The article's layout has one example per column: predictions `A` are `(1, m)` and so must the
+labels be. Labels of shape `(m, 1)` (or `(m,)`, a flat array) are the classic mistake: numpy
+broadcasts `(1, m)` against `(m, 1)` to `(m, m)` and averages all m² pairs — a number that looks
+plausible (above, it even matches to many digits, because an untrained network predicts about
+0.5 everywhere) while the gradient is wrong. The losses refuse any shape but the prediction's.
+**Fix:** `Y.reshape(1, -1)`.
+
+### Inner dimensions of `@`
+
+{matmul_shape}
+
+`W1 @ X` needs `W1`'s columns (n_0 = 2) to match `X`'s rows. Here `X` has one example per *row*,
+as most datasets on disk do. **Fix:** transpose the data once, when you load it:
+examples are columns, `X` is `(n_features, m)`.
+
+## "backward() … a second time"
+
+{second_backward}
+
+`backward()` frees each op's saved arrays as soon as it has used them, so that a training loop
+does not keep every step's graph in memory (see [memory_soak.md](memory_soak.md): flat over
+10,000 steps), even if you keep every loss in a list. Going through the same graph again would
+need those arrays. If you really need two passes (say, to look at the graph after backward, or
+two losses sharing a forward pass), pass `retain_graph=True` to every `backward()` but the last.
+Note that the gradients of the two passes add up in `.grad`; set `w.grad = None` (or call the
+optimizer's `zero_grad()`) between training steps.
+
+## Bad training data is reported at the start
+
+{bad_data}
+
+A NaN or an infinity in `X` or `Y` would make the cost NaN at the first step and stay so;
+`train` checks the data before the first epoch and names the first bad entry.
+
+## Checkpoints are written atomically
+
+`Module.save(path)` writes the whole file to a temporary file in the same folder, flushes it to
+disk, and only then renames it over `path` (`os.replace`, one step). A save that fails — full
+disk, no permission, the process killed — leaves the previous checkpoint as it was, and the
+error reaches you. `nn.load` reads with `allow_pickle=False` (a checkpoint can never run code)
+and refuses a truncated, corrupted, foreign or newer-format file with a `ValueError`, never a
+half-loaded model:
+
+{checkpoint}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer timing rounds")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "troubleshooting.md")
+    args = parser.parse_args(argv)
+    blocks = {name: example_markdown(name) for name in EXAMPLES}
+    rows = measure(rounds=3 if args.quick else 9)
+    page = PAGE.format(overhead=overhead_markdown(rows), **blocks)
+    args.out.write_text(page)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
