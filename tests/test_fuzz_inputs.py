@@ -462,6 +462,18 @@ def test_reducing_a_scalar_along_axis_0_backpropagates_like_numpy_reduces_it(nam
     assert x.grad == 1.0
 
 
+@pytest.mark.xfail(strict=True, reason="core: ops.matmul passes numpy's gufunc message through, "
+                   "prefixed twice: 'matmul: matmul: Input operand 1 has a mismatch in its core "
+                   "dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) ...'")
+def test_matmul_shape_error_explains_the_inner_dimensions_in_plain_words():
+    with pytest.raises(ValueError) as caught:
+        Tensor(np.ones((8, 2))) @ Tensor(np.ones((256, 2)))
+    message = str(caught.value)
+    assert "(8, 2)" in message and "(256, 2)" in message
+    assert "gufunc" not in message
+    assert not message.startswith("matmul: matmul")
+
+
 @pytest.mark.xfail(strict=True, reason="core: ops.transpose takes an explicit empty permutation "
                    "for 'no axes given' and reverses the axes instead of refusing it")
 @pytest.mark.parametrize("empty", [(), []])
