@@ -232,8 +232,6 @@ def test_mlp_and_sgd_steps_do_not_accumulate_memory():
     assert later - warm < one_step_graph / 4
 
 
-@pytest.mark.xfail(strict=True, reason="core: Tensor._from_op keeps parents of results made "
-                   "under no_grad, so a kept evaluation loss holds its whole forward pass")
 def test_an_evaluation_loss_kept_under_no_grad_holds_no_intermediates():
     params, X, Y = article_problem()
     val_losses = []

@@ -18,7 +18,6 @@ Adding an op: write one decorated function here, and add one row to ``tests/test
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +114,10 @@ def _constant(value: Any, dtype: np.dtype | None) -> Tensor:
     """Wrap a non-Tensor operand. Python scalars take the Tensor operand's dtype, so that
     ``x32 * 2.0`` stays float32; arrays keep theirs (numpy's promotion applies)."""
     if dtype is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-        data = np.asarray(value, dtype=dtype)
+        try:
+            data = np.asarray(value, dtype=dtype)
+        except OverflowError:
+            raise ValueError(f"operand {value!r} is too large for {dtype}") from None
     else:
         data = as_array(value, "operand")
     return Tensor._leaf(data)
@@ -175,9 +177,12 @@ def op(
                 y, rules = forward(*arrays, *rest, **static)
             except TensorIndexError:
                 raise
-            except (ValueError, IndexError, TypeError) as error:
-                kind = TensorIndexError if isinstance(error, IndexError) else type(error)
-                raise kind(f"{name}: {error} (input shapes: {_shapes(tensors)})") from None
+            except (ValueError, IndexError, TypeError, OverflowError) as error:
+                kind = {IndexError: TensorIndexError, OverflowError: ValueError}.get(
+                    type(error), TensorIndexError if isinstance(error, IndexError) else type(error)
+                )
+                message = str(error).removeprefix(f"{name}: ")  # numpy's matmul says "matmul: "
+                raise kind(f"{name}: {message} (input shapes: {_shapes(tensors)})") from None
             if type(y) is not np.ndarray:  # numpy returns scalars for 0-d results
                 y = np.asarray(y)
             return Tensor._from_op(y, name, tensors, (rules,) if callable(rules) else tuple(rules))
@@ -357,6 +362,13 @@ def matmul(a, b):
     array([[1.],
            [2.]])
     """
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("operands must have at least one dimension; got a 0-d operand")
+    rows_of_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if a.shape[-1] != rows_of_b:
+        raise ValueError(
+            f"inner dimensions differ: a has {a.shape[-1]} columns but b has {rows_of_b} rows"
+        )
     y = a @ b
     if a.ndim == 2 and b.ndim == 2:
         return y, (lambda g: g @ b.T, lambda g: a.T @ g)
@@ -541,7 +553,7 @@ def abs_(x):
 
 def _spread(g: np.ndarray, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:
     """Put the reduced axes back into g (as length 1) and broadcast it over the input's shape."""
-    if not keepdims and axis is not None:
+    if not keepdims and axis is not None and shape:  # numpy lets a 0-d array "reduce" axis 0
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)
 
@@ -682,7 +694,11 @@ def transpose(x, *axes):
     >>> x.grad
     array([[10., 20., 30.]])
     """
-    order = _shape_args(axes) or tuple(reversed(range(x.ndim)))
+    order = _shape_args(axes)
+    if not order:
+        if axes and x.ndim:  # transpose(()) is a permutation of no axes, not "reverse them"
+            raise ValueError(f"an empty permutation cannot reorder the {x.ndim} axes of {x.shape}")
+        order = tuple(reversed(range(x.ndim)))
     y = x.transpose(order)
     inverse = tuple(np.argsort([a % x.ndim for a in order])) if x.ndim else ()
     return y, lambda g: g.transpose(inverse)
@@ -874,6 +890,10 @@ def linear(W, A, b):
     >>> W.grad, b.grad
     (array([[6., 2.]]), array([[3.]]))
     """
+    if W.ndim != 2 or A.ndim != 2:
+        raise ValueError(
+            f"W (n_out, n_in) and A (n_in, m) must be matrices; got {W.shape} and {A.shape}"
+        )
     Z = W @ A
     Z += b
     return Z, (lambda g: g @ A.T, lambda g: W.T @ g, lambda g: g)
@@ -899,12 +919,13 @@ def bce_with_logits(z, y):
     >>> z.grad                    # (σ(z) − y) / n
     array([[-0.25,  0.  ]])
     """
-    shape = np.broadcast_shapes(z.shape, y.shape)  # the mean runs over the broadcast shape
-    n = math.prod(shape)
+    if z.shape != y.shape:  # broadcasting (1, m) against (m, 1) would average m² pairs
+        raise ValueError(f"logits {z.shape} and labels {y.shape} must have the same shape")
+    n = z.size
     with np.errstate(over="ignore"):
         probability = 1.0 / (1.0 + np.exp(-z))
     J = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean()
     return np.asarray(J, dtype=z.dtype), (
         lambda g: g * (probability - y) / n,
-        lambda g: np.broadcast_to(-g * z / n, shape),
+        lambda g: -g * z / n,
     )

@@ -399,9 +399,10 @@ class Tensor:
             if _anomaly_enabled:
                 out._creation_line = _user_code_line()
         else:
-            # Nothing to differentiate: keep the inputs for pictures only, never the rules.
+            # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
+            # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
             out._requires_grad = False
-            out._parents = parents
+            out._parents = parents if _grad_enabled else ()
             out._rules = None
             out._versions_seen = ()
         if _anomaly_enabled:
