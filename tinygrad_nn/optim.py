@@ -53,7 +53,10 @@ def _real(value: Any, name: str, owner: str) -> float:
         raise TypeError(
             f"{owner}: {name} must be a real number; got {value!r} ({type(value).__name__})"
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range, such as 10**400
+        raise ValueError(f"{owner}: {name} must be a finite number; got {value!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"{owner}: {name} must be a finite number; got {value}")
     return value

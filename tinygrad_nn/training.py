@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -202,7 +203,7 @@ def train(
         raise ValueError(f"train: epochs must be >= 0; got {epochs}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"train: lr must be a real number > 0; got {lr!r}")
-    if not (math.isfinite(lr) and lr > 0):
+    if not 0 < lr <= sys.float_info.max:  # also refuses NaN, inf and ints beyond float range
         raise ValueError(f"train: lr must be a finite number > 0; got {lr}")
     if callback is not None and not callable(callback):
         raise TypeError(f"train: callback must be callable; got {type(callback).__name__}")
