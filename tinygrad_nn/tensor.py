@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import linecache
 import os
-import traceback
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -48,6 +49,7 @@ _scope: str | None = None  # name of the nn.Module whose forward is running (for
 _next_creation_number = itertools.count().__next__
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_PREFIX = _PACKAGE_DIR + os.sep
 
 BackwardRule = Callable[[np.ndarray], np.ndarray]
 
@@ -205,13 +207,27 @@ class scope:  # lower case: used like a function, ``with scope("layer1"):``
         _scope = self.previous
 
 
-def _user_code_line() -> str:
-    """The innermost stack frame outside this package: where the user created the op."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
-            where = f'File "{frame.filename}", line {frame.lineno}, in {frame.name}'
-            return f"{where}\n    {frame.line}"
-    return "<unknown>"
+def _user_frame() -> tuple[str, int, str] | None:
+    """(file, line, function) of the innermost frame outside this package: the user's code.
+
+    Walks frames directly and reads no source (that waits for an error), because anomaly mode
+    calls this for every op.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_PREFIX):
+            return filename, frame.f_lineno, frame.f_code.co_name
+        frame = frame.f_back
+    return None
+
+
+def _format_frame(where: tuple[str, int, str] | None) -> str:
+    if where is None:
+        return "<unknown>"
+    filename, lineno, function = where
+    source = linecache.getline(filename, lineno).strip()
+    return f'File "{filename}", line {lineno}, in {function}\n    {source}'
 
 
 def _describe_nonfinite(array: np.ndarray) -> str:
@@ -338,7 +354,7 @@ class Tensor:
         self._version = 0
         self._versions_seen: tuple[int, ...] = ()
         self._seq = _next_creation_number()
-        self._creation_line: str | None = None
+        self._creation_line: tuple[str, int, str] | None = None
 
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -397,7 +413,7 @@ class Tensor:
                 else tuple(p._version for p in parents)
             )
             if _anomaly_enabled:
-                out._creation_line = _user_code_line()
+                out._creation_line = _user_frame()
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
@@ -479,7 +495,7 @@ class Tensor:
         >>> y.creation_line.splitlines()[-1].strip()
         'y = x.exp()'
         """
-        return self._creation_line
+        return None if self._creation_line is None else _format_frame(self._creation_line)
 
     @property
     def graph_released(self) -> bool:
@@ -888,8 +904,14 @@ def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    # A sum is NaN or inf whenever an element is; when the sum is finite, so is every element.
+    # (A finite array whose sum overflows takes the exact path.) Cheaper than isfinite().all().
+    return bool(np.isfinite(np.add.reduce(array, axis=None))) or bool(np.isfinite(array).all())
+
+
 def _check_forward(out: Tensor) -> None:
-    if np.isfinite(out.data).all():
+    if _all_finite(out.data):
         return
     bad_inputs = [i for i, p in enumerate(out._parents) if not np.isfinite(p.data).all()]
     shapes = ", ".join(str(p.shape) for p in out._parents)
@@ -899,27 +921,27 @@ def _check_forward(out: Tensor) -> None:
     raise FloatingPointError(
         f"forward of '{out._op}' produced a non-finite output of shape {out.shape} "
         f"({_describe_nonfinite(out.data)}); input shapes: {shapes}; {cause}.\n"
-        f"The op was created at:\n  {out._creation_line or _user_code_line()}"
+        f"The op was created at:\n  {_format_frame(out._creation_line or _user_frame())}"
     )
 
 
 def _check_gradient_sum(node: Tensor, g: np.ndarray) -> None:
-    if np.isfinite(g).all():
+    if _all_finite(g):
         return
     what = f"'{node._op}'" if node._op else f"leaf {node.name or ''}".rstrip()
     raise FloatingPointError(
         f"backward: the gradients flowing into the output of {what} (shape {node.shape}) from "
         f"its consumers are each finite but their sum is not: {_describe_nonfinite(g)}.\n"
-        f"The tensor was created at:\n  {node._creation_line or '<unknown>'}"
+        f"The tensor was created at:\n  {_format_frame(node._creation_line)}"
     )
 
 
 def _check_backward(node: Tensor, parent: Tensor, grad_parent: np.ndarray) -> None:
-    if np.isfinite(grad_parent).all():
+    if _all_finite(grad_parent):
         return
     index = next(i for i, p in enumerate(node._parents) if p is parent)
     raise FloatingPointError(
         f"backward of '{node._op}' produced a non-finite gradient for its input {index} "
         f"(shape {parent.shape}): {_describe_nonfinite(grad_parent)}; output shape {node.shape}.\n"
-        f"The op was created at:\n  {node._creation_line or '<unknown>'}"
+        f"The op was created at:\n  {_format_frame(node._creation_line)}"
     )
