@@ -140,8 +140,8 @@ def relative_error(values: list[float], reference: list[float]) -> float:
 
     Examples
     --------
-    >>> relative_error([1.0, 2.0], [1.0, 2.0 + 2e-9])
-    1e-09
+    >>> relative_error([1.0, 3.0], [1.0, 4.0])
+    0.25
     """
     scale = max(abs(r) for r in reference) or 1.0
     return float(max(abs(v - r) for v, r in zip(values, reference, strict=True)) / scale)
@@ -467,7 +467,7 @@ def write_report(
         f"sample of every parameter's entries; the parent checks these against `{CHECKER}` "
         f"(relative tolerance: costs {COST_TOLERANCE['float64']:g} in float64, "
         f"{COST_TOLERANCE['float32']:g} in float32; updates {UPDATE_TOLERANCE['float64']:g} and "
-        f"{UPDATE_TOLERANCE['float32']:g}). Then it warms up ({context['warmup_steps']} steps) "
+        f"{UPDATE_TOLERANCE['float32']:g}). Then it runs {context['warmup_steps']} warm-up step(s) "
         f"and times single steps for {context['time_budget']} s (at least {MIN_TIMED_STEPS}).",
         "- The parent runs the passes one after the other; in each pass every engine runs once "
         "per workload, in an order rotated by one engine from pass to pass. A pass's figure is "

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -218,12 +219,10 @@ def _torch_info() -> dict[str, Any] | None:
         import torch
     except ImportError:
         return None
-    blas = [
-        line.strip()
-        for line in torch.__config__.show().splitlines()
-        if "BLAS_INFO" in line or "CPU capability" in line
-    ]
-    return {"version": torch.__version__, "threads": torch.get_num_threads(), "build": blas}
+    config = torch.__config__.show()
+    # The build line is long: keep what says which kernels run.
+    build = re.findall(r"CPU capability usage: \w+|(?:BLAS_INFO|USE_MKLDNN)=\w+", config)
+    return {"version": torch.__version__, "threads": torch.get_num_threads(), "build": build}
 
 
 def _version_of(module: str) -> str | None:
@@ -320,23 +319,29 @@ def machine_markdown(info: dict[str, Any], unset_openblas_env: bool) -> str:
             details = ", ".join(f"{k} {v}" for k, v in pool.items() if k != "user_api")
             lines.append(f"- threadpoolctl, {pool.get('user_api')}: {details}")
     parent_env = {name: os.environ.get(name) for name in OPENBLAS_VARS}
-    shown = ", ".join(f"`{k}`={v!r}" for k, v in parent_env.items())
+    shown = ", ".join(f"`{k}`={_env_value(v)}" for k, v in parent_env.items())
     action = (
         "unset in the benchmark's child processes (`--unset-openblas-env`)"
         if unset_openblas_env
         else "passed to the child processes unchanged"
     )
     lines.append(f"- OpenBLAS overrides in the environment: {shown}; {action}")
-    threads = ", ".join(f"`{k}`={v!r}" for k, v in info["env"].items() if k in THREAD_VARS)
+    threads = ", ".join(
+        f"`{k}`={_env_value(v)}" for k, v in info["env"].items() if k in THREAD_VARS
+    )
     lines.append(f"- thread settings seen by the children: {threads}")
     torch = info.get("torch")
     if torch:
-        build = "; ".join(torch["build"])
+        build = ", ".join(torch["build"])
         lines.append(f"- torch {torch['version']}, {torch['threads']} threads; {build}")
     else:
         lines.append("- torch: not installed")
     lines.append(f"- mygrad: {info.get('mygrad') or 'not installed'}")
     return "\n".join(lines)
+
+
+def _env_value(value: str | None) -> str:
+    return "unset" if value is None else f"`{value}`"
 
 
 def _blas_line(blas: dict[str, Any]) -> str:
