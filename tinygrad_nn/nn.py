@@ -493,27 +493,31 @@ class Linear(Module):
 # --------------------------------------------------------------------------------------------
 
 
-def _check_layer_dims(layer_dims: Any) -> list[int]:
+def _check_layer_dims(layer_dims: Any, owner: str = "MLP") -> list[int]:
+    """``layer_dims`` as a list of at least 2 positive ints, or an error naming ``owner``.
+
+    Shared with ``training.train`` and ``training.crosscheck``, which pass their own name.
+    """
     if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, (Sequence, np.ndarray)):
         raise TypeError(
-            f"MLP: layer_dims must be a sequence of ints [n_0, n_1, ..., n_L]; got "
+            f"{owner}: layer_dims must be a sequence of ints [n_0, n_1, ..., n_L]; got "
             f"{type(layer_dims).__name__} {layer_dims!r}"
         )
     dims = list(layer_dims)
     if len(dims) < 2:
         raise ValueError(
-            f"MLP: layer_dims needs at least 2 sizes (the input size and one layer's width); "
+            f"{owner}: layer_dims needs at least 2 sizes (the input size and one layer's width); "
             f"got {dims}"
         )
     for index, size in enumerate(dims):
         if isinstance(size, bool) or not isinstance(size, Integral):
             raise TypeError(
-                f"MLP: layer_dims[{index}] must be a positive int; got {type(size).__name__} "
+                f"{owner}: layer_dims[{index}] must be a positive int; got {type(size).__name__} "
                 f"{size!r} in {dims}"
             )
         if size < 1:
             raise ValueError(
-                f"MLP: layer_dims[{index}] must be a positive int; got {size} in {dims}"
+                f"{owner}: layer_dims[{index}] must be a positive int; got {size} in {dims}"
             )
     return [int(size) for size in dims]
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from tinygrad_nn import ops, reference
 from tinygrad_nn.nn import MLP, binary_cross_entropy
+from tinygrad_nn.nn import _check_layer_dims as _check_mlp_layer_dims
 from tinygrad_nn.optim import SGD, Adam, Optimizer
 from tinygrad_nn.tensor import Tensor, as_array
 
@@ -101,20 +102,9 @@ def _check_data(X: Any, Y: Any, owner: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_layer_dims(layer_dims: Any, X: np.ndarray, owner: str) -> list[int]:
-    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, (Sequence, np.ndarray)):
-        raise TypeError(
-            f"{owner}: layer_dims must be a list of ints [n_features, n_1, ..., 1]; got "
-            f"{type(layer_dims).__name__}"
-        )
-    dims = list(layer_dims)
-    if len(dims) < 2:
-        raise ValueError(
-            f"{owner}: layer_dims needs the input size and at least one layer; got {dims}"
-        )
-    for i, n in enumerate(dims):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{owner}: layer_dims[{i}] must be an int >= 1; got {n!r}")
-    dims = [int(n) for n in dims]
+    """MLP's checks of ``layer_dims``, then the ones that depend on the data: the first size
+    is X's number of features and the last layer has one (sigmoid) unit, as Y is (1, m)."""
+    dims = _check_mlp_layer_dims(layer_dims, owner)
     if dims[0] != X.shape[0]:
         raise ValueError(
             f"{owner}: layer_dims[0] = {dims[0]} must equal the number of features, X.shape[0] "
