@@ -706,9 +706,7 @@ class _Report:
     def add_picture(self, what: str, picture: _Picture) -> None:
         if picture.picture_path is not None:
             self.add(what, picture.picture_path)
-            self.add(f"{what} (DOT text)", picture.dot_path)
-        else:
-            self.add(f"{what} (DOT text)", picture.dot_path)
+        self.add(f"{what} (DOT text)", picture.dot_path)
         if picture.missing_reason is not None:
             self.notes.append(picture.missing_reason)
 
