@@ -544,6 +544,15 @@ def _loss_function(config: RunConfig) -> Callable[[Any, Any, Any], Any]:
     return lambda model, X, Y: nn.binary_cross_entropy_with_logits(model.logits(X), Y)
 
 
+def _training_inputs(config: RunConfig, problem: _Problem) -> tuple[Any, Any]:
+    """The training set as the loss takes it: Tensors, but spirals' integer labels as they are."""
+    from tinygrad_nn.tensor import Tensor
+
+    X = Tensor(problem.X_train, name="X")
+    Y = problem.Y_train if config.multiclass else Tensor(problem.Y_train, name="Y")
+    return X, Y
+
+
 def _accuracy(model: Any, X: np.ndarray, Y: np.ndarray, multiclass: bool) -> float:
     from tinygrad_nn.tensor import no_grad
 
@@ -607,11 +616,8 @@ def _train(
     stderr: IO[str],
 ) -> _Trained:
     """Full-batch training; the first step's graph is kept (as DOT text) for the picture."""
-    from tinygrad_nn.tensor import Tensor
-
     loss_of = _loss_function(config)
-    X = Tensor(problem.X_train, name="X")
-    Y = problem.Y_train if config.multiclass else Tensor(problem.Y_train, name="Y")
+    X, Y = _training_inputs(config, problem)
     initial_params = model.state_dict()
 
     cost_history: list[float] = []
@@ -879,11 +885,8 @@ def _run_graph(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> in
     problem = _load_problem(config)
     _make_folder(target.parent, "--output" if args.output is not None else "--out")
 
-    from tinygrad_nn.tensor import Tensor
-
     model = _build_model(config)
-    X = Tensor(problem.X_train, name="X")
-    Y = problem.Y_train if config.multiclass else Tensor(problem.Y_train, name="Y")
+    X, Y = _training_inputs(config, problem)
     loss = _loss_function(config)(model, X, Y)
     loss.name = "cost"
     loss.backward(retain_graph=True)  # keep the graph: the picture shows the gradients
