@@ -928,10 +928,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"{PROG}: error: {_one_line(error)}", file=stderr)
         return EXIT_USAGE
-    except RunError as error:
-        print(f"{PROG}: error: {_one_line(error)}", file=stderr)
-        return EXIT_FAILURE
-    except OSError as error:  # a file could not be written: say which, without a traceback
+    except (RunError, OSError) as error:  # OSError: a file could not be written; say which
         print(f"{PROG}: error: {_one_line(error)}", file=stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
