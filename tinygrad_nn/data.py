@@ -78,8 +78,9 @@ def _check_noise(noise: object) -> float:
     return noise
 
 
-def _check_seed(seed: object) -> int:
-    return _check_int(seed, "seed", 0)
+def _rng(seed: object) -> np.random.Generator:
+    """The call's own generator, seeded by a checked ``seed`` (numpy's global one is left alone)."""
+    return np.random.default_rng(_check_int(seed, "seed", 0))
 
 
 def _balanced_labels(m: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -124,7 +125,7 @@ def blobs(m: int = 400, noise: float = 1.0, seed: int = 0) -> tuple[np.ndarray, 
     """
     m = _check_int(m, "m", 2, "one example per class")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = _rng(seed)
 
     labels = _balanced_labels(m, 2, rng)
     centres = np.where(labels == 1, 1.5, -1.5)  # the same centre on both axes
@@ -161,7 +162,7 @@ def xor(m: int = 400, noise: float = 0.25, seed: int = 0) -> tuple[np.ndarray, n
     """
     m = _check_int(m, "m", 4, "one example per corner")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = _rng(seed)
 
     corner = _balanced_labels(m, 4, rng)
     bit_a, bit_b = corner // 2, corner % 2
@@ -200,7 +201,7 @@ def moons(m: int = 400, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     """
     m = _check_int(m, "m", 2, "one example per class")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = _rng(seed)
 
     labels = _balanced_labels(m, 2, rng)
     t = rng.uniform(0.0, np.pi, size=m)
@@ -246,7 +247,7 @@ def circles(
     factor = _check_real(factor, "factor")
     if not 0.0 < factor < 1.0:
         raise ValueError(f"factor must be strictly between 0 and 1, got {factor}")
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = _rng(seed)
 
     labels = _balanced_labels(m, 2, rng)
     angle = rng.uniform(0.0, 2.0 * np.pi, size=m)
@@ -299,7 +300,7 @@ def spirals(
     k = _check_int(k, "k", 2, "a classification needs two classes")
     m = _check_int(m, "m", k, "one example per class")
     noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = _rng(seed)
 
     labels = _balanced_labels(m, k, rng)
     radius = rng.uniform(0.0, 1.0, size=m)
@@ -365,7 +366,7 @@ def train_test_split(
             f"test_fraction={test_fraction} of m={m} examples gives {n_test} test examples; "
             "both the training and the test set need at least one"
         )
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = _rng(seed)
 
     order = rng.permutation(m)
     test_index, train_index = np.sort(order[:n_test]), np.sort(order[n_test:])
