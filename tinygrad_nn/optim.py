@@ -141,13 +141,13 @@ class Optimizer:
             if not p.requires_grad or not p.is_leaf:
                 what = "does not require grad" if not p.requires_grad else f"was made by '{p.op}'"
                 raise ValueError(
-                    f"{owner}: params[{index}] ({_label(p, index)}) must be a leaf Tensor with "
-                    f"requires_grad=True; this one {what}"
+                    f"{owner}: {_param(p, index)} must be a leaf Tensor with requires_grad=True; "
+                    f"this one {what}"
                 )
             if id(p) in seen:
                 raise ValueError(
-                    f"{owner}: params[{index}] ({_label(p, index)}) appears more than once; it "
-                    f"would be updated twice per step"
+                    f"{owner}: {_param(p, index)} appears more than once; it would be updated "
+                    f"twice per step"
                 )
             seen.add(id(p))
         self.lr = lr
@@ -230,8 +230,8 @@ class Optimizer:
                 continue
             if g.shape != p.data.shape:
                 raise ValueError(
-                    f"{type(self).__name__}: params[{index}] ({_label(p, index)}) has shape "
-                    f"{p.data.shape} but its grad has shape {g.shape}"
+                    f"{type(self).__name__}: {_param(p, index)} has shape {p.data.shape} but its "
+                    f"grad has shape {g.shape}"
                 )
             scratch = self._scratch[index]
             if scratch is None or scratch.shape != g.shape or scratch.dtype != p.data.dtype:
@@ -245,8 +245,10 @@ class Optimizer:
         return f"lr={self.lr}"
 
 
-def _label(p: Tensor, index: int) -> str:
-    return f"{p.name!r}, shape {p.shape}" if p.name else f"shape {p.shape}"
+def _param(p: Tensor, index: int) -> str:
+    """How an error names a parameter: ``params[0] ('W1', shape (4, 2))``."""
+    detail = f"{p.name!r}, shape {p.shape}" if p.name else f"shape {p.shape}"
+    return f"params[{index}] ({detail})"
 
 
 class SGD(Optimizer):
