@@ -473,6 +473,24 @@ def test_explain_works_before_backward_and_leaves_gradients_alone():
     assert net["W1"].grad is not None
 
 
+def test_explain_uses_the_rules_of_an_op_registered_again_under_the_same_name():
+    def register(rule):
+        def doubled(a):
+            return 2 * a, lambda g: 2 * g
+
+        doubled.__doc__ = f"y = 2a   {rule}"
+        return ops.op(1)(doubled)
+
+    u = Tensor([1.0], requires_grad=True, name="u")
+    try:
+        viz.explain(register("dx = 2·g·x")(u).sum())
+        edited = register("da = 2·g·a")  # a notebook cell edited and run again
+        rule = viz.explain(edited(u).sum()).steps[2].inputs[0].rule
+    finally:
+        del ops.REGISTRY["doubled"]
+    assert rule == "du = 2·ddoubled1·u"
+
+
 def test_explain_of_a_tensor_that_needs_no_gradient_is_a_value_error():
     with pytest.raises(ValueError, match="does not require grad"):
         viz.explain(Tensor([1.0, 2.0]).sum())

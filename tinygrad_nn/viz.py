@@ -196,18 +196,25 @@ def _html(text: str) -> str:
             .replace('"', "&quot;"))
 
 
-def _input_letters(op_name: str, n_parents: int) -> list[str] | None:
-    """The rule's names for the inputs (``W``, ``A``, ``b`` for linear), if they match."""
+def _input_letters(op_name: str, n_parents: int) -> tuple[str, ...] | None:
+    """The rules' names for the inputs (``W``, ``A``, ``b`` for linear), if they match."""
     info = _ops.REGISTRY.get(op_name)
     if info is None or len(info.backward) != n_parents:
         return None
+    return _rule_letters(info.backward)
+
+
+@functools.lru_cache(maxsize=256)
+def _rule_letters(backward: tuple[str, ...]) -> tuple[str, ...] | None:
+    # Cached by the rules themselves, not the op's name: an op registered again under the
+    # same name (a notebook cell run twice) gets its new letters.
     letters = []
-    for rule in info.backward:
+    for rule in backward:
         match = re.match(r"\s*d(\S+?)\s*=", rule)
         if match is None:
             return None
         letters.append(match.group(1))
-    return letters
+    return tuple(letters)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1221,16 +1228,10 @@ def explain(loss: Tensor) -> Explanation:
     return Explanation(namer(loss), tuple(steps))
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_input_letters(op_name: str, n_parents: int) -> tuple[str, ...] | None:
-    letters = _input_letters(op_name, n_parents)
-    return None if letters is None else tuple(letters)
-
-
 def _op_step(t: Tensor, namer: _Namer, contributions: int) -> ExplainStep:
     name = namer(t)
     info = _ops.REGISTRY.get(t.op or "")
-    letters = _cached_input_letters(t.op or "", len(t.parents))
+    letters = _input_letters(t.op or "", len(t.parents))
     forward = None
     rules: list[str | None] = [None] * len(t.parents)
     if info is not None:
