@@ -170,6 +170,17 @@ def numpy_bytes_after_steps(step, n_steps: int) -> int:
     return sum(stat.size for stat in snapshot.statistics("filename"))
 
 
+def numpy_bytes_added_by_200_steps(step) -> int:
+    """Bytes of numpy array data that 200 steps add after 20 warm-up steps (tracemalloc on)."""
+    tracemalloc.start()
+    try:
+        warm = numpy_bytes_after_steps(step, 20)
+        later = numpy_bytes_after_steps(step, 200)
+    finally:
+        tracemalloc.stop()
+    return later - warm
+
+
 def test_gradients_cleared_each_step_do_not_accumulate_memory():
     """200 more steps must not add even a quarter of one step's graph of arrays."""
     params, X, Y = article_problem()
@@ -180,13 +191,7 @@ def test_gradients_cleared_each_step_do_not_accumulate_memory():
         sgd_update(params)
 
     one_step_graph = graph_bytes(article_loss(params, X, Y))
-    tracemalloc.start()
-    try:
-        warm = numpy_bytes_after_steps(step, 20)
-        later = numpy_bytes_after_steps(step, 200)
-    finally:
-        tracemalloc.stop()
-    assert later - warm < one_step_graph / 4
+    assert numpy_bytes_added_by_200_steps(step) < one_step_graph / 4
 
 
 def test_mlp_and_sgd_steps_free_the_graph_and_keep_one_gradient_per_parameter():
@@ -223,13 +228,7 @@ def test_mlp_and_sgd_steps_do_not_accumulate_memory():
         optimizer.step()
 
     one_step_graph = graph_bytes(nn.binary_cross_entropy(model(X), Y))
-    tracemalloc.start()
-    try:
-        warm = numpy_bytes_after_steps(step, 20)
-        later = numpy_bytes_after_steps(step, 200)
-    finally:
-        tracemalloc.stop()
-    assert later - warm < one_step_graph / 4
+    assert numpy_bytes_added_by_200_steps(step) < one_step_graph / 4
 
 
 def test_an_evaluation_loss_kept_under_no_grad_holds_no_intermediates():
