@@ -7,6 +7,7 @@ ValueError, never a crash or a half-loaded model.
 """
 
 import builtins
+import contextlib
 import json
 import os
 import pickle
@@ -40,6 +41,15 @@ def write_npz(path, arrays, metadata=None):
         arrays = {**arrays, nn.METADATA_KEY: np.frombuffer(text, dtype=np.uint8)}
     with open(path, "wb") as file:
         np.savez(file, **arrays)
+
+
+@contextlib.contextmanager
+def edited_checkpoint(path):
+    """The checkpoint's arrays and metadata, to change in place; saved again on leaving."""
+    arrays, metadata = load_arrays(path)
+    del metadata["format"], metadata["format_version"]  # save_arrays writes them itself
+    yield arrays, metadata
+    save_arrays(path, arrays, metadata)
 
 
 def files_in(directory):
@@ -398,30 +408,24 @@ def test_a_pickle_file_is_refused_and_never_run(tmp_path):
 
 def test_an_unknown_class_is_a_value_error_that_says_what_to_do(saved):
     _, path = saved
-    arrays, metadata = load_arrays(path)
-    del metadata["format"], metadata["format_version"]
-    metadata["class"] = "Transformer"
-    save_arrays(path, arrays, metadata)
+    with edited_checkpoint(path) as (_, metadata):
+        metadata["class"] = "Transformer"
     with pytest.raises(ValueError, match=r"'Transformer'.*load_state_dict"):
         load(path)
 
 
 def test_a_configuration_that_does_not_build_is_a_value_error(saved):
     _, path = saved
-    arrays, metadata = load_arrays(path)
-    del metadata["format"], metadata["format_version"]
-    metadata["config"]["activation"] = "swish"
-    save_arrays(path, arrays, metadata)
+    with edited_checkpoint(path) as (_, metadata):
+        metadata["config"]["activation"] = "swish"
     with pytest.raises(ValueError, match=r"does not build a MLP.*swish"):
         load(path)
 
 
 def test_parameters_that_do_not_fit_the_configuration_are_a_value_error(saved):
     _, path = saved
-    arrays, metadata = load_arrays(path)
-    del metadata["format"], metadata["format_version"]
-    arrays["W2"] = arrays["W2"][:, :4]
-    save_arrays(path, arrays, metadata)
+    with edited_checkpoint(path) as (arrays, _):
+        arrays["W2"] = arrays["W2"][:, :4]
     with pytest.raises(ValueError, match=r"do not fit the model.*W2: shape \(2, 4\)"):
         load(path)
 
