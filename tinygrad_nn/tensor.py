@@ -896,7 +896,8 @@ def _accumulate_leaf_grad(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
 
 def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a + b as a new array (numpy would return a scalar for 0-d arrays)."""
-    return np.add(a, b, out=np.empty(np.broadcast_shapes(a.shape, b.shape), a.dtype))
+    shape = a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape)
+    return np.add(a, b, out=np.empty(shape, a.dtype))
 
 
 # --------------------------------------------------------------------------------------------
