@@ -341,11 +341,21 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
-        array = as_array(data)
-        self.data: np.ndarray = np.array(array, copy=True)
-        self.grad: np.ndarray | None = None
+        self._set_leaf_fields(np.array(as_array(data), copy=True), bool(requires_grad))
         self.name = name
-        self._requires_grad = bool(requires_grad)
+
+    @classmethod
+    def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Make a leaf around ``data`` without copying or validating it (internal fast path)."""
+        out = object.__new__(cls)
+        out._set_leaf_fields(data, requires_grad)
+        return out
+
+    def _set_leaf_fields(self, data: np.ndarray, requires_grad: bool) -> None:
+        self.data: np.ndarray = data
+        self.grad: np.ndarray | None = None
+        self.name: str | None = None
+        self._requires_grad = requires_grad
         self._retains_grad = False
         self._op: str | None = None
         self._parents: tuple[Tensor, ...] = ()
@@ -353,27 +363,8 @@ class Tensor:
         self._scope = _scope
         self._version = 0
         self._versions_seen: tuple[int, ...] = ()
-        self._seq = _next_creation_number()
         self._creation_line: tuple[str, int, str] | None = None
-
-    @classmethod
-    def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
-        """Make a leaf around ``data`` without copying or validating it (internal fast path)."""
-        out = object.__new__(cls)
-        out.data = data
-        out.grad = None
-        out.name = None
-        out._requires_grad = requires_grad
-        out._retains_grad = False
-        out._op = None
-        out._parents = ()
-        out._rules = None
-        out._scope = _scope
-        out._version = 0
-        out._versions_seen = ()
-        out._creation_line = None
-        out._seq = _next_creation_number()
-        return out
+        self._seq = _next_creation_number()
 
     @classmethod
     def _from_op(
