@@ -16,7 +16,6 @@ tinygrad_nn with the environment variable ``TINYGRAD_NN_KEEP_FREED_MEMORY=0``.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -61,7 +60,8 @@ def keep_freed_memory(
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # glibc's soname first: find_library would spawn ldconfig (~20 ms at every import).
+        libc = ctypes.CDLL("libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # musl and other C libraries have no mallopt
         return False
