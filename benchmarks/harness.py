@@ -27,7 +27,8 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -265,14 +266,20 @@ def gemm_peak(dtype: str, sizes: Sequence[int] = (1024, 2048), repeats: int = 5)
     for n in sizes:
         a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
         out = np.empty((n, n), dtype)
-        np.matmul(a, b, out=out)  # warm the BLAS threads and the pages of `out`
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            np.matmul(a, b, out=out)
-            best = min(best, time.perf_counter() - start)
-        by_size[n] = 2 * n**3 / best / 1e9
+        by_size[n] = 2 * n**3 / _best_time(partial(np.matmul, a, b, out=out), repeats) / 1e9
     return {"gflops": max(by_size.values()), "by_size": by_size}
+
+
+def _best_time(product: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` timed calls, after one untimed call that warms the BLAS
+    threads and the pages of the output."""
+    product()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def torch_gemm_peak(dtype: str, sizes: Sequence[int] = (1024, 2048), repeats: int = 5) -> dict:
@@ -284,13 +291,7 @@ def torch_gemm_peak(dtype: str, sizes: Sequence[int] = (1024, 2048), repeats: in
     for n in sizes:
         a, b = (torch.randn(n, n, dtype=torch_dtype) for _ in range(2))
         out = torch.empty(n, n, dtype=torch_dtype)
-        torch.mm(a, b, out=out)
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            torch.mm(a, b, out=out)
-            best = min(best, time.perf_counter() - start)
-        by_size[n] = 2 * n**3 / best / 1e9
+        by_size[n] = 2 * n**3 / _best_time(partial(torch.mm, a, b, out=out), repeats) / 1e9
     return {"gflops": max(by_size.values()), "by_size": by_size}
 
 
