@@ -122,6 +122,44 @@ class NumpyOptimal:
 
 
 # --------------------------------------------------------------------------------------------
+# gemms_only: the step's matrix products and nothing else — the ceiling of any BLAS-based step.
+# --------------------------------------------------------------------------------------------
+class GemmsOnly:
+    """Only the matrix products a step must do, into buffers allocated once: no bias, no
+    sigmoid, no cost, no update. No engine that multiplies with the same BLAS can be faster, so
+    its fraction of the GEMM peak is the most any step can reach on this machine.
+
+    The products run on the activations and gradients of the first step (real values, so no
+    zeros or denormals flatter the timing), and the parameters never change.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        layers = _layer_params(problem)
+        self.W = [W for W, _ in layers]
+        self.A = [problem.X]
+        for W, b in layers:
+            self.A.append(1.0 / (1.0 + np.exp(-(W @ self.A[-1] + b))))
+        self.Z = [np.empty_like(A) for A in self.A[1:]]
+        # dZ_l has the shape of A_l; A_l * (1 - A_l) gives it realistic magnitudes.
+        self.dZ = [A * (1 - A) for A in self.A[1:]]
+        self.dW = [np.empty_like(W) for W in self.W]
+        self.dA = [np.empty_like(A) for A in self.A[:-1]]
+
+    def step(self) -> float:
+        for W, A_prev, Z in zip(self.W, self.A[:-1], self.Z, strict=True):
+            np.matmul(W, A_prev, out=Z)
+        for layer in reversed(range(len(self.W))):
+            np.matmul(self.dZ[layer], self.A[layer].T, out=self.dW[layer])
+            if layer > 0:
+                np.matmul(self.W[layer].T, self.dZ[layer], out=self.dA[layer])
+        return float("nan")
+
+    def params(self) -> dict[str, np.ndarray]:
+        return dict(self.problem.params)
+
+
+# --------------------------------------------------------------------------------------------
 # numpy_article: the article's code, transcribed with its defects 1-5 fixed (see the seed README).
 # --------------------------------------------------------------------------------------------
 def _article_sigmoid(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -360,6 +398,7 @@ class EngineSpec:
     build: Callable[[Problem], Engine]
     description: str
     modules: tuple[str, ...] = ()
+    checked: bool = True  # False: computes no cost, so there is nothing to check
 
 
 ENGINES: dict[str, EngineSpec] = {
@@ -376,6 +415,14 @@ ENGINES: dict[str, EngineSpec] = {
             NumpyOptimal,
             "hand-optimised numpy: fused dZ_L = A_L - Y, bias folded into the GEMMs, "
             "no dA0, buffers reused across steps, in-place updates",
+        ),
+        EngineSpec(
+            "gemms_only",
+            GemmsOnly,
+            "not a training step: only its matrix products (forward Z_l, backward dW_l and "
+            "dA_{l-1}) into preallocated buffers — the fastest any step using numpy's BLAS can "
+            "be, so its % GEMM peak is the ceiling for every engine",
+            checked=False,
         ),
         EngineSpec(
             "reference",
