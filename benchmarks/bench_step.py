@@ -326,9 +326,7 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def _beyond(value: float | None, engine: str) -> str:
-    if engine == CEILING:
-        return "0 (by definition)"
+def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g}"
 
 
@@ -423,7 +421,7 @@ def write_report(
                     _ratio(row.get("x_optimal")),
                     f"{row['gflops']:.1f}",
                     "—" if fraction is None else f"{100 * fraction:.0f}%",
-                    _beyond(row["beyond_products_ms"], engine),
+                    _ms(row["beyond_products_ms"]),
                     _mb(row["loop_peak_mb"]),
                     _mb(row["above_imports_mb"]),
                     _share(row["others_cpu"]),
