@@ -26,10 +26,12 @@ demo: setup
 
 test: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_step.py

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from conftest import import_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -285,7 +286,7 @@ def test_linear_equals_matmul_plus_bias_bit_for_bit() -> None:
 
 
 def test_gradients_agree_with_pytorch_when_installed() -> None:
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     rng = np.random.default_rng(0)
     W, X, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 6)), rng.normal(size=(4, 1))
     Y = (rng.uniform(size=(1, 6)) > 0.5).astype(float)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import import_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -318,7 +319,7 @@ def test_params_may_be_any_iterable_such_as_a_generator():
 
 def _torch_history(torch_optimizer_class, grads_per_step, **kwargs):
     """Run PyTorch's optimizer on the same start and gradients (None = no grad that step)."""
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     params = [torch.tensor(START.copy(), requires_grad=True) for _ in grads_per_step[0]]
     optimizer = torch_optimizer_class(params, **kwargs)
     history = []
@@ -367,7 +368,7 @@ STEPS = [
     ids=["sgd", "sgd-momentum", "adam-defaults", "adam-custom"],
 )
 def test_updates_equal_pytorchs_optimizers(ours, torch_name, kwargs):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     expected = _torch_history(getattr(torch.optim, torch_name), STEPS, **kwargs)
     got = _our_history(ours, STEPS)
     for step_got, step_expected in zip(got, expected, strict=True):

@@ -1,0 +1,226 @@
+"""The op registry and the @op decorator: how a forward function with its backward rules
+becomes a recorded Tensor op, and what the docs, pictures, nn and the CLI know about it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nn.tensor import Tensor, as_array
+
+__all__ = ["REGISTRY", "OpInfo", "TensorIndexError", "op"]
+
+
+class TensorIndexError(IndexError, ValueError):
+    """An index out of range for a Tensor (both an IndexError and a ValueError, like numpy's
+    AxisError, so code catching either works).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> try:
+    ...     Tensor([1.0, 2.0])[5]
+    ... except IndexError as error:
+    ...     print(type(error).__name__, isinstance(error, ValueError))
+    TensorIndexError True
+    """
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """What the docs and pictures know about an op: its name and formulas.
+
+    Attributes
+    ----------
+    name : str
+        The op's name, as ``Tensor.op`` reports it (``"sigmoid"``).
+    formula : str
+        The docstring's first line, e.g. ``"y = 1/(1+e^-x)   dx = g·y·(1−y)"``.
+    forward : str
+        The forward part, ``"y = 1/(1+e^-x)"``.
+    backward : tuple of str
+        One local backward rule per input, ``("dx = g·y·(1−y)",)``.
+    notes : str
+        The rest of the docstring: broadcasting, ties, kinks, fusion, then the Examples.
+    method : str or None
+        The Tensor method name, if any.
+    fused : bool
+        True for ops that exist for stability or speed and could be written with other ops.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import ops
+    >>> info = ops.REGISTRY["sigmoid"]
+    >>> info.forward
+    'y = 1/(1+e^−x)'
+    >>> info.backward
+    ('dx = g·y·(1−y)',)
+    >>> info.method, info.fused
+    ('sigmoid', False)
+    """
+
+    name: str
+    formula: str
+    forward: str
+    backward: tuple[str, ...]
+    notes: str = ""
+    method: str | None = None
+    operators: tuple[str, ...] = field(default=())
+    fused: bool = False
+
+
+REGISTRY: dict[str, OpInfo] = {}
+
+Rules = Callable[[np.ndarray], np.ndarray] | Sequence[Callable[[np.ndarray], np.ndarray]]
+
+
+def _parse_docstring(name: str, doc: str | None) -> tuple[str, str, tuple[str, ...], str]:
+    if not doc or not doc.strip():
+        raise TypeError(f"op '{name}' needs a docstring whose first line is its formula")
+    lines = doc.strip().splitlines()
+    formula = lines[0].strip()
+    parts = [p.strip() for p in re.split(r"\s{3,}", formula) if p.strip()]
+    notes = "\n".join(line.strip() for line in lines[1:]).strip()
+    return formula, parts[0], tuple(parts[1:]), notes
+
+
+def _like_dtype(args: Sequence[Any]) -> np.dtype | None:
+    for a in args:
+        if isinstance(a, Tensor):
+            return a.data.dtype
+    return None
+
+
+def _constant(value: Any, dtype: np.dtype | None) -> Tensor:
+    """Wrap a non-Tensor operand. Python scalars take the Tensor operand's dtype, so that
+    ``x32 * 2.0`` stays float32; arrays keep theirs (numpy's promotion applies)."""
+    if dtype is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            data = np.asarray(value, dtype=dtype)
+        except OverflowError:
+            raise ValueError(f"operand {value!r} is too large for {dtype}") from None
+    else:
+        data = as_array(value, "operand")
+    return Tensor._leaf(data)
+
+
+def _shapes(tensors: Sequence[Tensor]) -> str:
+    return ", ".join(str(t.shape) for t in tensors)
+
+
+def op(
+    inputs: int | str = 1,
+    *,
+    method: str | None = None,
+    operators: tuple[str, ...] = (),
+    reflected: tuple[str, ...] = (),
+    fused: bool = False,
+) -> Callable[[Callable[..., tuple[np.ndarray, Rules]]], Callable[..., Tensor]]:
+    """Register a function ``forward(*arrays, **static) -> (y, rules)`` as an op.
+
+    Parameters
+    ----------
+    inputs : int or "sequence"
+        How many leading arguments are Tensor inputs; ``"sequence"`` when the first argument is
+        a list of Tensors (concatenate, stack).
+    method : str, optional
+        Attach the op to Tensor under this method name.
+    operators, reflected : tuple of str
+        Python operators (``"__add__"``) and reflected ones (``"__radd__"``) that call the op.
+    fused : bool
+        Mark an op that exists only for numerical stability or measured speed.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor, ops
+    >>> @ops.op(1)
+    ... def cube(x):
+    ...     '''y = x³   dx = g·3x²'''
+    ...     return x**3, lambda g: g * 3 * x**2
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> cube(x).sum().backward()
+    >>> x.grad
+    array([ 3., 12.])
+    >>> ops.REGISTRY["cube"].backward
+    ('dx = g·3x²',)
+    >>> del ops.REGISTRY["cube"]   # keep this example out of the op reference
+    """
+
+    def register(forward: Callable[..., tuple[np.ndarray, Rules]]) -> Callable[..., Tensor]:
+        name = forward.__name__.rstrip("_")
+        formula, fwd, bwd, notes = _parse_docstring(name, forward.__doc__)
+        REGISTRY[name] = OpInfo(
+            name, formula, fwd, bwd, notes, method, operators + reflected, fused
+        )
+
+        def record(tensors: tuple[Tensor, ...], arrays: list[Any], rest: tuple, static: dict):
+            try:
+                y, rules = forward(*arrays, *rest, **static)
+            except TensorIndexError:
+                raise
+            except (ValueError, IndexError, TypeError, OverflowError) as error:
+                kind = {IndexError: TensorIndexError, OverflowError: ValueError}.get(
+                    type(error), TensorIndexError if isinstance(error, IndexError) else type(error)
+                )
+                message = str(error).removeprefix(f"{name}: ")  # numpy's matmul says "matmul: "
+                raise kind(f"{name}: {message} (input shapes: {_shapes(tensors)})") from None
+            if type(y) is not np.ndarray:  # numpy returns scalars for 0-d results
+                y = np.asarray(y)
+            return Tensor._from_op(y, name, tensors, (rules,) if callable(rules) else tuple(rules))
+
+        # Three ways of gathering the inputs; the one- and two-input ones are the hot paths of
+        # every training step, so they avoid generic loops (measured: ~1 µs per op saved).
+        if inputs == 1:
+
+            def apply(x: Any, *rest: Any, **static: Any) -> Tensor:
+                if not isinstance(x, Tensor):
+                    x = _constant(x, None)
+                return record((x,), [x.data], rest, static)
+
+        elif inputs == 2:
+
+            def apply(a: Any, b: Any, *rest: Any, **static: Any) -> Tensor:
+                if not isinstance(b, Tensor):
+                    b = _constant(b, a.data.dtype if isinstance(a, Tensor) else None)
+                if not isinstance(a, Tensor):
+                    a = _constant(a, b.data.dtype)
+                return record((a, b), [a.data, b.data], rest, static)
+
+        elif inputs == "sequence":
+
+            def apply(items: Any, *rest: Any, **static: Any) -> Tensor:
+                if not isinstance(items, (list, tuple)) or not items:
+                    raise ValueError(f"{name}: needs a non-empty list of tensors; got {items!r}")
+                dtype = _like_dtype(items)
+                tensors = tuple(t if isinstance(t, Tensor) else _constant(t, dtype) for t in items)
+                return record(tensors, [[t.data for t in tensors]], rest, static)
+
+        else:
+
+            def apply(*args: Any, **static: Any) -> Tensor:
+                n = int(inputs)
+                if len(args) < n:
+                    raise TypeError(f"{name}: needs {n} inputs; got {len(args)}")
+                dtype = _like_dtype(args[:n])
+                tensors = tuple(
+                    a if isinstance(a, Tensor) else _constant(a, dtype) for a in args[:n]
+                )
+                return record(tensors, [t.data for t in tensors], args[n:], static)
+
+        apply.__name__ = name
+        apply.__qualname__ = name
+        apply.__doc__ = forward.__doc__
+        apply.__wrapped__ = forward  # type: ignore[attr-defined]
+        if method:
+            setattr(Tensor, method, apply)
+        for dunder in operators:
+            setattr(Tensor, dunder, apply)
+        for dunder in reflected:
+            setattr(Tensor, dunder, lambda self, other, _apply=apply: _apply(other, self))
+        return apply
+
+    return register
