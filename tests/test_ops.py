@@ -147,6 +147,42 @@ def test_every_op_docstring_gives_forward_and_one_rule_per_input(name: str) -> N
     assert all("=" in rule for rule in info.backward)
 
 
+def test_activations_are_the_registry_ops_with_an_init_in_registry_order() -> None:
+    assert ops.activations() == ("sigmoid", "tanh", "relu")
+    assert [ops.REGISTRY[n].activation_init for n in ops.activations()] == [
+        "article", "xavier", "he"
+    ]
+
+
+@pytest.mark.parametrize("name", ops.activations())
+def test_every_activation_is_one_input_and_keeps_the_shape(name: str) -> None:
+    x = Tensor(np.linspace(-2.0, 2.0, 12).reshape(3, 4))
+    y = getattr(x, ops.REGISTRY[name].method or name)()
+    assert y.op == name and y.shape == (3, 4) and y.parents == (x,)
+
+
+def test_broadcasting_ops_are_exactly_the_elementwise_binary_arithmetic() -> None:
+    marked = [name for name, info in ops.REGISTRY.items() if info.broadcasting]
+    assert marked == ["add", "sub", "mul", "div", "pow"]
+
+
+@pytest.mark.parametrize("name", [n for n, info in ops.REGISTRY.items() if info.broadcasting])
+def test_every_broadcasting_op_broadcasts_a_column_against_a_matrix(name: str) -> None:
+    a, b = Tensor(np.full((3, 4), 2.0)), Tensor(np.full((3, 1), 3.0))
+    assert getattr(a, ops.REGISTRY[name].method or name)(b).shape == (3, 4)
+
+
+def test_an_activation_with_two_inputs_is_refused_at_registration() -> None:
+    with pytest.raises(TypeError, match=r"bad_act.*one input.*inputs=2"):
+
+        @ops.op(2, activation_init="he")
+        def bad_act(a, b):
+            """y = a·b   da = g·b   db = g·a"""
+            return a * b, (lambda g: g * b, lambda g: g * a)
+
+    assert "bad_act" not in ops.REGISTRY
+
+
 # ---- property tests over random broadcastable shapes ----------------------------------------
 
 

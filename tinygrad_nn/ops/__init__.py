@@ -18,7 +18,7 @@ Adding an op: write one decorated function in the module of its family (``arithm
 
 # The import order is the registry's order, which docs/ops.md and the pictures follow.
 # isort: off
-from tinygrad_nn.ops.registry import REGISTRY, OpInfo, TensorIndexError, op
+from tinygrad_nn.ops.registry import REGISTRY, OpInfo, TensorIndexError, activations, op
 from tinygrad_nn.ops.arithmetic import add, div, matmul, mul, pow_, sub
 from tinygrad_nn.ops.unary import abs_, exp, log, neg, relu, sigmoid, sqrt, tanh
 from tinygrad_nn.ops.reduce import max_, mean, min_, sum_
@@ -28,8 +28,8 @@ from tinygrad_nn.ops.fused import bce_with_logits, linear
 # isort: on
 
 __all__ = [
-    "REGISTRY", "OpInfo", "TensorIndexError", "abs_", "add", "bce_with_logits", "concatenate",
-    "div", "exp", "getitem", "linear", "log", "log_softmax", "matmul", "max_", "mean", "min_",
-    "mul", "neg", "op", "pow_", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "sub",
-    "sum_", "tanh", "transpose",
+    "REGISTRY", "OpInfo", "TensorIndexError", "abs_", "activations", "add", "bce_with_logits",
+    "concatenate", "div", "exp", "getitem", "linear", "log", "log_softmax", "matmul", "max_",
+    "mean", "min_", "mul", "neg", "op", "pow_", "relu", "reshape", "sigmoid", "softmax", "sqrt",
+    "stack", "sub", "sum_", "tanh", "transpose",
 ]

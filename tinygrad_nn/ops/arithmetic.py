@@ -8,7 +8,7 @@ import numpy as np
 from tinygrad_nn.ops.registry import op
 
 
-@op(2, method="add", operators=("__add__",), reflected=("__radd__",))
+@op(2, method="add", operators=("__add__",), reflected=("__radd__",), broadcasting=True)
 def add(a, b):
     """y = a + b   da = g   db = g
 
@@ -25,7 +25,7 @@ def add(a, b):
     return a + b, (lambda g: g, lambda g: g)
 
 
-@op(2, method="sub", operators=("__sub__",), reflected=("__rsub__",))
+@op(2, method="sub", operators=("__sub__",), reflected=("__rsub__",), broadcasting=True)
 def sub(a, b):
     """y = a − b   da = g   db = −g
 
@@ -42,7 +42,7 @@ def sub(a, b):
     return a - b, (lambda g: g, lambda g: -g)
 
 
-@op(2, method="mul", operators=("__mul__",), reflected=("__rmul__",))
+@op(2, method="mul", operators=("__mul__",), reflected=("__rmul__",), broadcasting=True)
 def mul(a, b):
     """y = a·b   da = g·b   db = g·a
 
@@ -58,7 +58,7 @@ def mul(a, b):
     return a * b, (lambda g: g * b, lambda g: g * a)
 
 
-@op(2, method="div", operators=("__truediv__",), reflected=("__rtruediv__",))
+@op(2, method="div", operators=("__truediv__",), reflected=("__rtruediv__",), broadcasting=True)
 def div(a, b):
     """y = a / b   da = g / b   db = −g·y / b
 
@@ -76,12 +76,14 @@ def div(a, b):
     return y, (lambda g: g / b, lambda g: -g * y / b)
 
 
-@op(2, method="pow", operators=("__pow__",), reflected=("__rpow__",))
+@op(2, method="pow", operators=("__pow__",), reflected=("__rpow__",), broadcasting=True)
 def pow_(x, p):
     """y = x^p   dx = g·p·x^(p−1)   dp = g·y·ln x
 
-    The exponent may be a number or a Tensor. dp is taken as 0 where x = 0 (there y = 0 for
-    p > 0) and is NaN where x < 0, where the real power is not differentiable in p.
+    The exponent may be a number or a Tensor. At the edges the rules take PyTorch's limits:
+    dx = 0 where p = 0 (x⁰ is the constant 1, also at x = 0, so polynomial features
+    ``Σ x**k`` stay finite there); dp = 0 where x = 0 and p ≥ 0 (y = 0 or 1 there, flat in p),
+    −∞·g where x = 0 and p < 0, and NaN where x < 0 (the real power is not differentiable in p).
 
     Examples
     --------
@@ -93,15 +95,22 @@ def pow_(x, p):
     array([4., 6.])
     >>> round(p.grad.item(), 4)   # Σ x^p·ln x = 4 ln 2 + 9 ln 3
     12.6601
+    >>> x0 = Tensor([0.0, 1.0], requires_grad=True)
+    >>> (x0**0).sum().backward()
+    >>> x0.grad                   # d(x⁰)/dx = 0, also at x = 0
+    array([0., 0.])
     """
+
+    def d_base(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(p == 0, 0.0, g * p * x ** (p - 1))
 
     def d_exponent(g):
         with np.errstate(divide="ignore", invalid="ignore"):
-            y_log_x = np.where(x == 0, 0.0, y * np.log(x))
-        return g * y_log_x
+            return np.where((x == 0) & (p >= 0), 0.0, g * y * np.log(x))
 
     y = x**p
-    return y, (lambda g: g * p * x ** (p - 1), d_exponent)
+    return y, (d_base, d_exponent)
 
 
 @op(2, method="matmul", operators=("__matmul__",), reflected=("__rmatmul__",))

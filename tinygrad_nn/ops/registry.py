@@ -12,7 +12,7 @@ import numpy as np
 
 from tinygrad_nn.tensor import Tensor, as_array
 
-__all__ = ["REGISTRY", "OpInfo", "TensorIndexError", "op"]
+__all__ = ["REGISTRY", "OpInfo", "TensorIndexError", "activations", "op"]
 
 
 class TensorIndexError(IndexError, ValueError):
@@ -48,8 +48,17 @@ class OpInfo:
         The rest of the docstring: broadcasting, ties, kinks, fusion, then the Examples.
     method : str or None
         The Tensor method name, if any.
+    operators : tuple of str
+        The Python operators (``"__add__"``, reflected ``"__radd__"``) that call the op.
     fused : bool
         True for ops that exist for stability or speed and could be written with other ops.
+    broadcasting : bool
+        True for an elementwise op whose inputs numpy-broadcast against each other (add, sub,
+        mul, div, pow); the engine sums its gradients back to each input's shape.
+    activation_init : str or None
+        Not None for a one-input elementwise activation that :class:`~tinygrad_nn.nn.MLP` and the
+        CLI's ``--activation`` accept; the value names the default weight init for it
+        (``"article"`` for sigmoid, ``"he"`` for relu, ``"xavier"`` for tanh).
 
     Examples
     --------
@@ -59,8 +68,10 @@ class OpInfo:
     'y = 1/(1+e^−x)'
     >>> info.backward
     ('dx = g·y·(1−y)',)
-    >>> info.method, info.fused
-    ('sigmoid', False)
+    >>> info.method, info.fused, info.activation_init
+    ('sigmoid', False, 'article')
+    >>> ops.REGISTRY["mul"].broadcasting
+    True
     """
 
     name: str
@@ -71,9 +82,30 @@ class OpInfo:
     method: str | None = None
     operators: tuple[str, ...] = field(default=())
     fused: bool = False
+    broadcasting: bool = False
+    activation_init: str | None = None
 
 
 REGISTRY: dict[str, OpInfo] = {}
+
+def activations() -> tuple[str, ...]:
+    """The names of the activation ops (``activation_init`` set), in registry order.
+
+    This is the one list of activations: :class:`~tinygrad_nn.nn.MLP` and the CLI's
+    ``--activation`` accept exactly these.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> from tinygrad_nn import ops
+    >>> ops.activations()[:3]
+    ('sigmoid', 'tanh', 'relu')
+    """
+    return tuple(name for name, info in REGISTRY.items() if info.activation_init is not None)
+
 
 Rules = Callable[[np.ndarray], np.ndarray] | Sequence[Callable[[np.ndarray], np.ndarray]]
 
@@ -119,6 +151,8 @@ def op(
     operators: tuple[str, ...] = (),
     reflected: tuple[str, ...] = (),
     fused: bool = False,
+    broadcasting: bool = False,
+    activation_init: str | None = None,
 ) -> Callable[[Callable[..., tuple[np.ndarray, Rules]]], Callable[..., Tensor]]:
     """Register a function ``forward(*arrays, **static) -> (y, rules)`` as an op.
 
@@ -133,6 +167,11 @@ def op(
         Python operators (``"__add__"``) and reflected ones (``"__radd__"``) that call the op.
     fused : bool
         Mark an op that exists only for numerical stability or measured speed.
+    broadcasting : bool
+        Mark an elementwise op whose inputs numpy-broadcast (see :class:`OpInfo`).
+    activation_init : str, optional
+        Mark a one-input elementwise activation and name its default weight init
+        (``"article"``, ``"he"`` or ``"xavier"``; see :class:`OpInfo`).
 
     Examples
     --------
@@ -153,8 +192,11 @@ def op(
     def register(forward: Callable[..., tuple[np.ndarray, Rules]]) -> Callable[..., Tensor]:
         name = forward.__name__.rstrip("_")
         formula, fwd, bwd, notes = _parse_docstring(name, forward.__doc__)
+        if activation_init is not None and inputs != 1:
+            raise TypeError(f"op '{name}': an activation takes one input; got inputs={inputs!r}")
         REGISTRY[name] = OpInfo(
-            name, formula, fwd, bwd, notes, method, operators + reflected, fused
+            name, formula, fwd, bwd, notes, method, operators + reflected, fused,
+            broadcasting, activation_init,
         )
 
         def record(tensors: tuple[Tensor, ...], arrays: list[Any], rest: tuple, static: dict):

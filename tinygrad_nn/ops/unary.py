@@ -60,7 +60,7 @@ def log(x):
     return np.log(x), lambda g: g / x
 
 
-@op(1, method="sigmoid")
+@op(1, method="sigmoid", activation_init="article")
 def sigmoid(x):
     """y = 1/(1+e^−x)   dx = g·y·(1−y)
 
@@ -87,7 +87,7 @@ def sigmoid(x):
     return y, lambda g: g * y * (1.0 - y)
 
 
-@op(1, method="tanh")
+@op(1, method="tanh", activation_init="xavier")
 def tanh(x):
     """y = tanh x   dx = g·(1−y²)
 
@@ -104,7 +104,7 @@ def tanh(x):
     return y, lambda g: g * (1.0 - y * y)
 
 
-@op(1, method="relu")
+@op(1, method="relu", activation_init="he")
 def relu(x):
     """y = max(x, 0)   dx = g·[x > 0]
 
