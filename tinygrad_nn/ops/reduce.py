@@ -61,6 +61,8 @@ def _extreme(x: np.ndarray, y: np.ndarray, axis: Any, keepdims: bool):
     def rule(g):
         y_kept = _spread(y, x.shape, axis, keepdims)
         winners = x == y_kept
+        if np.isnan(y).any():  # a NaN input makes y NaN: as in torch.max, the NaNs "won"
+            winners |= np.isnan(x) & np.isnan(y_kept)
         count = winners.sum(axis=axis, keepdims=True)
         return _spread(g, x.shape, axis, keepdims) * winners / count
 
@@ -71,7 +73,8 @@ def _extreme(x: np.ndarray, y: np.ndarray, axis: Any, keepdims: bool):
 def max_(x, axis=None, keepdims=False):
     """y = max x   dx = g·[x = y] / (number of ties)
 
-    Ties split the gradient evenly among the elements that reach the maximum.
+    Ties split the gradient evenly among the elements that reach the maximum. A NaN input
+    makes y NaN, and then the NaNs share the gradient (PyTorch's ``max()``/``min()``).
 
     Examples
     --------
@@ -89,7 +92,8 @@ def max_(x, axis=None, keepdims=False):
 def min_(x, axis=None, keepdims=False):
     """y = min x   dx = g·[x = y] / (number of ties)
 
-    Ties split the gradient evenly among the elements that reach the minimum.
+    Ties split the gradient evenly among the elements that reach the minimum. A NaN input
+    makes y NaN, and then the NaNs share the gradient (PyTorch's ``max()``/``min()``).
 
     Examples
     --------
