@@ -114,11 +114,13 @@ def gradcheck(
         numeric = np.zeros_like(x)
         for index in np.ndindex(x.shape):
             original = x[index]
-            x[index] = original + eps
-            plus = value()
-            x[index] = original - eps
-            minus = value()
-            x[index] = original
+            try:
+                x[index] = original + eps
+                plus = value()
+                x[index] = original - eps
+                minus = value()
+            finally:  # fn may raise part-way: the input must not keep a perturbed element
+                x[index] = original
             numeric[index] = (plus - minus) / (2 * eps)
         got = analytic[position]
         if got is None:
