@@ -191,13 +191,13 @@ def test_demo_with_its_default_epochs_learns_the_problem(tmp_path):
 
 def test_every_output_file_is_written_through_the_atomic_writer(tmp_path, monkeypatch):
     written = []
-    atomic_write = nn.atomic_write
+    atomic_write = tinygrad_nn.io.atomic_write
 
     def recording(path, content):
         written.append(Path(path).name)
         atomic_write(path, content)
 
-    monkeypatch.setattr(nn, "atomic_write", recording)
+    monkeypatch.setattr(tinygrad_nn.io, "atomic_write", recording)
     status, _, stderr = run("demo", "--out", tmp_path, "--epochs", 2, "--quiet")
     assert status == 0, stderr
     assert sorted(written) == sorted(path.name for path in tmp_path.iterdir())
@@ -207,7 +207,7 @@ def test_a_file_that_cannot_be_written_is_one_line_and_exit_status_1(tmp_path, m
     def full_disk(path, content):
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(nn, "atomic_write", full_disk)
+    monkeypatch.setattr(tinygrad_nn.io, "atomic_write", full_disk)
     status, _, stderr = run("demo", "--out", tmp_path, "--epochs", 2, "--quiet")
     assert status == 1
     assert_one_line_error(stderr)

@@ -142,7 +142,7 @@ def test_gradients_appear_after_backward_with_retain_graph_and_not_before():
     assert "grad " not in viz.to_dot(net["J"])
     net["J"].backward(retain_graph=True)
     w2 = node_line(viz.to_dot(net["J"]), "<B>W2</B>")
-    expected = "grad [[" + ", ".join(viz._number(v) for v in net["W2"].grad.ravel()) + "]]"
+    expected = "grad [[" + ", ".join(viz._common._number(v) for v in net["W2"].grad.ravel()) + "]]"
     assert expected in w2
 
 

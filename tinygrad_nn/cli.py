@@ -657,7 +657,7 @@ def _train(
 
 def _write(path: Path, content: bytes | str | Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` atomically with the checkpoint writer: all of it or nothing."""
-    from tinygrad_nn.nn import atomic_write
+    from tinygrad_nn.io import atomic_write
 
     atomic_write(path, content)
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from tinygrad_nn import ops, reference
 from tinygrad_nn.nn import MLP, binary_cross_entropy
-from tinygrad_nn.nn import _check_layer_dims as _check_mlp_layer_dims
+from tinygrad_nn.nn.layers import _check_layer_dims as _check_mlp_layer_dims
 from tinygrad_nn.optim import SGD, Adam, Optimizer
 from tinygrad_nn.tensor import Tensor, as_array
 

@@ -1,0 +1,66 @@
+"""Modules and losses, built only from Tensors and ops.
+
+Layout, as in the article: examples are columns. ``X`` is ``(n_features, m)``, ``Y`` is
+``(1, m)``, ``W_l`` is ``(n_l, n_{l-1})``, ``b_l`` is ``(n_l, 1)``, and a layer computes
+``W @ A_prev + b``.
+
+* :class:`Module` — parameters in registration order, ``state_dict`` / ``load_state_dict``.
+  Calling a module runs its ``forward`` inside ``tinygrad_nn.tensor.scope(<its name>)``, so every
+  tensor made there carries ``t.scope`` (``"layer2"``) and graph pictures cluster by layer.
+* :class:`Linear` — one layer's ``Z = W @ A + b`` (the fused op ``linear``).
+* :class:`MLP` — with its defaults, the article's network: sigmoid everywhere, the same initial
+  weights as the article's ``init_params``, parameters named ``W1, b1, W2, b2, ...``.
+* Losses: :func:`binary_cross_entropy` (the article's cost),
+  :func:`binary_cross_entropy_with_logits`, :func:`mse`, :func:`cross_entropy`.
+* Checkpoints: :meth:`Module.save` and :func:`load`, on top of :func:`save_arrays` /
+  :func:`load_arrays` (``.npz`` + JSON metadata, written atomically, read without pickle).
+
+Examples
+--------
+>>> import numpy as np
+>>> from tinygrad_nn.nn import MLP
+>>> model = MLP([2, 3, 1])
+>>> [name for name, _ in model.named_parameters()]
+['W1', 'b1', 'W2', 'b2']
+>>> model(np.ones((2, 5))).shape
+(1, 5)
+"""
+
+from tinygrad_nn.io import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    METADATA_KEY,
+    atomic_write,
+    load_arrays,
+    save_arrays,
+)
+from tinygrad_nn.nn.checkpoint import CHECKPOINT_CLASSES, load
+from tinygrad_nn.nn.layers import ACTIVATIONS, DEFAULT_INIT, INITS, MLP, Linear
+from tinygrad_nn.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse,
+)
+from tinygrad_nn.nn.module import Module
+
+__all__ = [
+    "ACTIVATIONS",
+    "CHECKPOINT_CLASSES",
+    "DEFAULT_INIT",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "INITS",
+    "METADATA_KEY",
+    "MLP",
+    "Linear",
+    "Module",
+    "atomic_write",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "load",
+    "load_arrays",
+    "mse",
+    "save_arrays",
+]

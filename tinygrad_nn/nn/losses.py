@@ -1,0 +1,296 @@
+"""Losses: binary cross-entropy (the article's cost), its logits form, MSE and cross-entropy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nn import ops
+from tinygrad_nn.tensor import Tensor, as_array
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse"]
+
+
+def _prediction(value: Any, loss: str, what: str) -> Tensor:
+    tensor = value if isinstance(value, Tensor) else Tensor(as_array(value, f"{loss}: {what}"))
+    if tensor.size == 0:
+        raise ValueError(f"{loss}: {what} is empty (shape {tensor.shape}): nothing to average")
+    return tensor
+
+
+def _labels(value: Any, like: Tensor, loss: str, what: str) -> Tensor:
+    """Labels as a Tensor: Tensors pass through (gradients may flow into them); arrays become
+    constants of the prediction's dtype, so that a float32 model gets a float32 loss."""
+    if isinstance(value, Tensor):
+        return value
+    array = as_array(value, f"{loss}: {what}")
+    return Tensor(array.astype(like.dtype, copy=False))
+
+
+def _check_same_shape(
+    loss: str, prediction: Tensor, labels: Tensor, p_name: str, y_name: str
+) -> None:
+    p_shape, y_shape = prediction.shape, labels.shape
+    if p_shape == y_shape:
+        return
+    advice = []
+    try:
+        broadcast = np.broadcast_shapes(p_shape, y_shape)
+    except ValueError:
+        broadcast = None
+    if broadcast is not None and broadcast != p_shape:
+        # The classic trap: a (1, m) row against an (m, 1) column (or (m,) against (m, 1))
+        # broadcasts to (m, m) and gives a plausible-looking, wrong loss.
+        advice.append(f"numpy would silently broadcast them to {broadcast}: a wrong loss")
+    if prediction.size == labels.size:
+        advice.append(f"reshape {y_name.split()[0]} to {p_shape}, e.g. with .reshape{p_shape}")
+    if len(p_shape) == 2 and p_shape[0] == 1:
+        advice.insert(0, "the article's layout is (1, m) for both")
+    raise ValueError(
+        f"{loss}: {p_name} has shape {p_shape} but {y_name} has shape {y_shape}; they must be "
+        f"equal" + "".join(f"; {a}" for a in advice)
+    )
+
+
+def _check_in_unit_interval(loss: str, array: np.ndarray, what: str, advice: str = "") -> None:
+    n_nan = int(np.isnan(array).sum())
+    if n_nan:
+        raise ValueError(f"{loss}: {what} contains {n_nan} NaN value(s)")
+    outside = (array < 0) | (array > 1)
+    if outside.any():
+        raise ValueError(
+            f"{loss}: {what} must lie in [0, 1]; {int(outside.sum())} value(s) do not, ranging "
+            f"from {array.min().item()!r} to {array.max().item()!r}{advice}"
+        )
+
+
+def binary_cross_entropy(A: Tensor, Y: Any, *, fused: bool = True) -> Tensor:
+    """The article's cost: ``J = -(1/m) Σ [y ln a + (1-y) ln(1-a)]``, a scalar Tensor.
+
+    The mean is over all elements of ``A`` (for the article's ``(1, m)`` output, over the m
+    examples).
+
+    Stable when it can be (the article's defect 6, fixed): when ``A`` was made by a ``sigmoid``
+    op (``A.op == "sigmoid"``, ``A.parents[0]`` is the logits ``Z``, as ``MLP`` outputs are),
+    the cost is computed from ``Z`` with the fused op ``bce_with_logits``. Its value is the
+    article's formula, mathematically; the gradient into ``Z`` is exactly ``(A - Y)/m``, the
+    article's ``dZ_L = A_L - Y`` scaled by ``1/m``; it never gives inf or NaN for a saturated
+    sigmoid (where ``ln(1 - a)`` is ``ln 0``), and it is faster. The price: ``A`` is then
+    skipped by backward, so ``A.retain_grad()`` sees no gradient; pass ``fused=False`` to
+    backpropagate through the article's own formula (and ``dA_L``) instead.
+
+    Parameters
+    ----------
+    A : Tensor
+        Predicted probabilities in [0, 1], e.g. ``(1, m)``.
+    Y : array_like or Tensor
+        Labels in [0, 1] (0/1, or soft labels), the same shape as ``A``.
+    fused : bool
+        Use the stable path when ``A`` comes from a sigmoid (default). ``False`` always
+        composes ``-(Y·ln A + (1-Y)·ln(1-A)).mean()``.
+
+    Raises
+    ------
+    ValueError
+        ``A`` and ``Y`` of different shapes (naming both; ``(m,)`` against ``(1, m)`` would
+        silently broadcast to ``(m, m)``); labels outside [0, 1] or NaN; probabilities outside
+        [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nn import Tensor
+    >>> Z = Tensor([[0.0, 2.0, -1.0]], requires_grad=True)
+    >>> J = binary_cross_entropy(Z.sigmoid(), np.array([[1.0, 1.0, 0.0]]))
+    >>> round(J.item(), 6)
+    0.377779
+    >>> J.backward()
+    >>> Z.grad.round(4)          # (A - Y) / m
+    array([[-0.1667, -0.0397,  0.0896]])
+    """
+    loss = "binary_cross_entropy"
+    A = _prediction(A, loss, "A (predictions)")
+    Y = _labels(Y, A, loss, "Y (labels)")
+    _check_same_shape(loss, A, Y, "A (predictions)", "Y (labels)")
+    _check_in_unit_interval(loss, Y.data, "Y (labels)")
+    if fused and A.op == "sigmoid" and len(A.parents) == 1:
+        Z = A.parents[0]
+        # Only when Z would give the same graph: a sigmoid taken under no_grad of a Z that
+        # requires grad must not turn into a differentiable loss.
+        if Z.requires_grad == A.requires_grad:
+            return ops.bce_with_logits(Z, Y)
+    _check_in_unit_interval(
+        loss,
+        A.data,
+        "A (predictions)",
+        "; if these are logits, use binary_cross_entropy_with_logits",
+    )
+    return -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+
+
+def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(Z)``, computed from the logits ``Z``: stable for any Z.
+
+    ``J = mean(max(z, 0) - z·y + ln(1 + e^-|z|))``, which equals the article's cost of
+    ``A = sigmoid(Z)`` without ever forming ``ln 0`` or overflowing (finite, with finite
+    gradient, for logits of ±1000). Its gradient is ``(sigmoid(Z) - Y) / n``: the article's
+    ``dZ_L = A_L - Y`` over the number of elements n (m for a ``(1, m)`` output).
+
+    Parameters
+    ----------
+    Z : Tensor
+        Logits, e.g. ``MLP.logits(X)``, shape ``(1, m)``.
+    Y : array_like or Tensor
+        Labels in [0, 1], the same shape as ``Z``.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ (naming both); labels outside [0, 1] or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nn import Tensor
+    >>> Z = Tensor([[1000.0, -1000.0]], requires_grad=True)
+    >>> J = binary_cross_entropy_with_logits(Z, np.array([[0.0, 1.0]]))
+    >>> J.item()
+    1000.0
+    >>> J.backward()
+    >>> Z.grad
+    array([[ 0.5, -0.5]])
+    """
+    loss = "binary_cross_entropy_with_logits"
+    Z = _prediction(Z, loss, "Z (logits)")
+    Y = _labels(Y, Z, loss, "Y (labels)")
+    _check_same_shape(loss, Z, Y, "Z (logits)", "Y (labels)")
+    _check_in_unit_interval(loss, Y.data, "Y (labels)")
+    return ops.bce_with_logits(Z, Y)
+
+
+def mse(A: Tensor, Y: Any) -> Tensor:
+    """Mean squared error ``mean((A - Y)²)`` over all elements, a scalar Tensor.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ (naming both); NaN in the targets.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> mse(Tensor([[1.0, 2.0, 4.0]]), [[1.0, 0.0, 1.0]]).item()
+    4.333333333333333
+    """
+    loss = "mse"
+    A = _prediction(A, loss, "A (predictions)")
+    Y = _labels(Y, A, loss, "Y (targets)")
+    _check_same_shape(loss, A, Y, "A (predictions)", "Y (targets)")
+    n_nan = int(np.isnan(Y.data).sum())
+    if n_nan:
+        raise ValueError(f"{loss}: Y (targets) contains {n_nan} NaN value(s)")
+    difference = A - Y
+    return (difference * difference).mean()
+
+
+def _class_targets(labels: Any, k: int, m: int, dtype: np.dtype) -> Tensor:
+    """One-hot (k, m) targets from class indices ((m,) or (1, m)), or the given (k, m) ones."""
+    loss = "cross_entropy"
+    if isinstance(labels, Tensor):
+        array = labels.data
+    else:
+        try:
+            array = np.asarray(labels)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"{loss}: labels must be a numeric array; got {error}") from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{loss}: labels must be numeric; got dtype {array.dtype}")
+    if array.shape == (k, m):
+        # Class probabilities per column (one-hot, or soft labels).
+        _check_in_unit_interval(loss, array, f"labels of shape ({k}, m) (one-hot columns)")
+        sums = array.sum(axis=0)
+        if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+            column = int(np.argmax(np.abs(sums - 1.0)))
+            raise ValueError(
+                f"{loss}: one-hot labels of shape ({k}, {m}) need every column to sum to 1; "
+                f"column {column} sums to {sums[column].item()!r}"
+            )
+        if isinstance(labels, Tensor):
+            return labels
+        return Tensor(array.astype(dtype, copy=False))
+    if array.shape not in ((m,), (1, m)):
+        raise ValueError(
+            f"{loss}: logits have shape ({k}, {m}) (k classes, m examples) but labels have shape "
+            f"{array.shape}; expected class indices of shape ({m},) or (1, {m}), or one-hot "
+            f"labels of shape ({k}, {m})"
+        )
+    indices = array.reshape(m)
+    if indices.dtype.kind == "f":
+        n_nan = int(np.isnan(indices).sum())
+        if n_nan:
+            raise ValueError(f"{loss}: labels contain {n_nan} NaN value(s)")
+        not_whole = indices != np.round(indices)
+        if not_whole.any():
+            raise ValueError(
+                f"{loss}: labels must be integer class indices in [0, {k}); got "
+                f"{indices[not_whole][0].item()!r} (at column {int(np.argmax(not_whole))})"
+            )
+    outside = (indices < 0) | (indices >= k)
+    if outside.any():
+        raise ValueError(
+            f"{loss}: labels must be integer class indices in [0, {k}) for {k} classes; got "
+            f"{indices[outside][0].item()!r} (at column {int(np.argmax(outside))})"
+        )
+    one_hot = np.zeros((k, m), dtype=dtype)
+    one_hot[indices.astype(np.intp), np.arange(m)] = 1.0
+    return Tensor(one_hot)
+
+
+def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
+    """Softmax cross-entropy for k classes, in the article's layout; a scalar Tensor.
+
+    ``J = -(1/m) Σ_examples ln softmax(z)_label``, with the softmax over axis 0 (the classes)
+    computed as a stable ``log_softmax`` (finite for logits of ±1000). Its gradient with
+    respect to the logits is ``(softmax(Z) - onehot(labels)) / m``.
+
+    Parameters
+    ----------
+    logits : Tensor
+        ``(k, m)``: k class scores per example, one example per column (e.g. an
+        ``MLP(..., output_activation="none")`` output).
+    labels : array_like or Tensor
+        Class indices in [0, k): shape ``(m,)`` or ``(1, m)``, integers (or whole floats).
+        Or one-hot (or soft) labels of shape ``(k, m)``, each column summing to 1.
+
+    Raises
+    ------
+    ValueError
+        Logits not 2-d or empty; labels of another shape (naming both); indices that are not
+        whole numbers, NaN, or outside [0, k); one-hot columns outside [0, 1] or not summing
+        to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nn import Tensor
+    >>> logits = Tensor([[2.0, 0.0], [0.0, 0.0], [0.0, 3.0]], requires_grad=True)
+    >>> J = cross_entropy(logits, np.array([0, 2]))
+    >>> round(J.item(), 6)
+    0.167234
+    >>> J.backward()
+    >>> logits.grad.round(3)
+    array([[-0.107,  0.023],
+           [ 0.053,  0.023],
+           [ 0.053, -0.045]])
+    """
+    loss = "cross_entropy"
+    logits = _prediction(logits, loss, "logits")
+    if logits.ndim != 2:
+        raise ValueError(
+            f"{loss}: logits must have shape (k, m): k class scores per example, one example per "
+            f"column; got shape {logits.shape}"
+        )
+    k, m = logits.shape
+    targets = _class_targets(labels, k, m, logits.dtype)
+    return -(logits.log_softmax(axis=0) * targets).sum() / m
