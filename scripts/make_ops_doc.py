@@ -44,44 +44,18 @@ PACKAGE_DIR = ROOT / "tinygrad_nn"
 # docs/ops.md
 # --------------------------------------------------------------------------------------------
 
-# Which inputs of an op may broadcast is a property of the forward code, not of its docstring,
-# so it is written here: (short answer for the table, full note). Every op with two or more
-# inputs must appear; the generator refuses to guess (see _broadcasting).
+# Whether an op's inputs broadcast is a fact of its registry entry (``OpInfo.broadcasting``);
+# these are the two ways the page says it.
 _ELEMENTWISE = (
     "yes",
     "Yes. The inputs broadcast as in numpy; the engine sums each input's gradient over the axes "
     "broadcasting added or stretched, so the rules above are written for equal shapes. A bias "
     "of shape `(n, 1)` added to `(n, m)` gets its gradient summed over the m columns.",
 )
-BROADCASTING: dict[str, tuple[str, str]] = {
-    "add": _ELEMENTWISE,
-    "sub": _ELEMENTWISE,
-    "mul": _ELEMENTWISE,
-    "div": _ELEMENTWISE,
-    "pow": _ELEMENTWISE,
-    "matmul": (
-        "batch dims",
-        "Leading (batch) dimensions broadcast as in `numpy.matmul`; the engine sums each "
-        "input's gradient over the batch dimensions it was broadcast across. The last two "
-        "dimensions must agree as for a matrix product.",
-    ),
-    "concatenate": (
-        "no",
-        "No. The inputs must have the same shape except along `axis`; each gets back the "
-        "slice of `g` where it sits.",
-    ),
-    "stack": ("no", "No. The inputs must have the same shape; each gets back its slice of `g`."),
-    "linear": (
-        "`b` only",
-        "`b` of shape `(n_out, 1)` is broadcast across the m columns of `W @ A`; its rule "
-        "returns `g` of shape `(n_out, m)` and the engine sums it over the columns.",
-    ),
-    "bce_with_logits": (
-        "no",
-        "Not meant to broadcast: `z` and `y` should have the same shape, with n elements "
-        "(`tinygrad_nn.nn.binary_cross_entropy_with_logits` checks this for you).",
-    ),
-}
+_NOT_ELEMENTWISE = (
+    "as noted",
+    "Not an elementwise broadcast: the shapes the inputs need are those the notes below give.",
+)
 ONE_INPUT = ("—", "One input: nothing to broadcast.")
 
 # How each Python operator spells an op, given the names of the op's inputs.
@@ -95,6 +69,12 @@ OPERATOR_SPELLING: dict[str, str] = {
     "__neg__": "-{0}",
     "__abs__": "abs({0})",
     "__getitem__": "{0}[{1}]",
+    "__lt__": "{0} < {1}",
+    "__le__": "{0} <= {1}",
+    "__gt__": "{0} > {1}",
+    "__ge__": "{0} >= {1}",
+    "__eq__": "{0} == {1}",
+    "__ne__": "{0} != {1}",
 }
 REFLECTED = ("__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__", "__rmatmul__")
 
@@ -208,14 +188,11 @@ def _attr(function) -> str:
 
 
 def _broadcasting(name: str, info: ops.OpInfo) -> tuple[str, str]:
-    if name in BROADCASTING:
-        return BROADCASTING[name]
+    if info.broadcasting:
+        return _ELEMENTWISE
     if len(info.backward) == 1:
         return ONE_INPUT
-    raise ValueError(
-        f"op '{name}' has {len(info.backward)} inputs: say whether they broadcast in "
-        f"BROADCASTING in scripts/make_ops_doc.py"
-    )
+    return _NOT_ELEMENTWISE
 
 
 def _reflected_note(info: ops.OpInfo) -> str:
@@ -316,10 +293,19 @@ def render_ops_doc() -> str:
 RUNTIME_DEPENDENCY = "numpy"
 
 
-def _package_modules() -> list[str]:
-    return sorted(
-        p.stem for p in PACKAGE_DIR.glob("*.py") if not p.stem.startswith("_")
-    )
+def _package_modules() -> dict[str, list[Path]]:
+    """One node per public module and per subpackage: its name -> the files it is made of.
+
+    A subpackage (``ops/``, ``nn/``, ``viz/``, ``compiler/``) is one node, labelled by its
+    ``__init__.py``; its arrows are the imports of all its files. One node per file would draw
+    two dozen boxes whose arrows mostly stay inside their package.
+    """
+    nodes = {p.stem: [p] for p in PACKAGE_DIR.glob("*.py") if not p.stem.startswith("_")}
+    for init in PACKAGE_DIR.glob("*/__init__.py"):
+        package = init.parent
+        if not package.name.startswith("_"):
+            nodes[package.name] = [init, *sorted(set(package.glob("*.py")) - {init})]
+    return dict(sorted(nodes.items()))
 
 
 def _first_sentence(tree: ast.Module) -> str:
@@ -333,11 +319,13 @@ def _is_type_checking_block(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _imports(tree: ast.Module, modules: set[str], exported: dict[str, str]):
+def _imports(tree: ast.Module, modules: set[str], exported: dict[str, str], package: str = ""):
     """Yield (imported module, lazily) for every import in ``tree``.
 
-    Package modules are named by their stem (``tensor``); third-party packages by their top
-    name (``numpy``). Imports inside a function are lazy: the module loads only when used.
+    Package modules are named by their stem (``tensor``) or their subpackage (``ops``);
+    third-party packages by their top name (``numpy``). Imports inside a function are lazy: the
+    module loads only when used. ``package`` is the subpackage ``tree`` belongs to, for its
+    relative imports.
     """
 
     def visit(node: ast.AST, in_function: bool):
@@ -355,9 +343,11 @@ def _imports(tree: ast.Module, modules: set[str], exported: dict[str, str]):
             for alias in node.names:
                 yield from resolve(alias.name, None, in_function)
         elif isinstance(node, ast.ImportFrom):
-            base = "tinygrad_nn" if node.level else (node.module or "")
-            if node.level and node.module:
-                base = f"tinygrad_nn.{node.module}"
+            base = node.module or ""
+            if node.level:
+                parent = ["tinygrad_nn", *([package] if package else [])]
+                parent = parent[: max(len(parent) - node.level + 1, 1)]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
             for alias in node.names:
                 yield from resolve(base, alias.name, in_function)
         inside = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -383,7 +373,8 @@ def _imports(tree: ast.Module, modules: set[str], exported: dict[str, str]):
 
 def render_architecture_dot() -> str:
     """DOT text of the package's module structure, from its own imports and docstrings."""
-    modules = _package_modules()
+    nodes = _package_modules()
+    modules = list(nodes)
     module_set = set(modules)
     init_tree = ast.parse((PACKAGE_DIR / "__init__.py").read_text(encoding="utf-8"))
     exported: dict[str, str] = {}
@@ -397,22 +388,25 @@ def render_architecture_dot() -> str:
     edges: dict[tuple[str, str], bool] = {}  # (importer, imported) -> lazy
     labels: dict[str, str] = {}
     externals: set[str] = set()
-    for module in modules:
-        tree = ast.parse((PACKAGE_DIR / f"{module}.py").read_text(encoding="utf-8"))
-        labels[module] = _first_sentence(tree)
-        for imported, lazy in _imports(tree, module_set, exported):
-            if imported in (module, RUNTIME_DEPENDENCY):
-                continue
-            if imported not in module_set:
-                externals.add(imported)
-            key = (module, imported)
-            edges[key] = edges.get(key, True) and lazy
+    for module, files in nodes.items():
+        package = module if files[0].name == "__init__.py" else ""
+        for number, path in enumerate(files):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if number == 0:
+                labels[module] = _first_sentence(tree)
+            for imported, lazy in _imports(tree, module_set, exported, package):
+                if imported in (module, RUNTIME_DEPENDENCY):
+                    continue
+                if imported not in module_set:
+                    externals.add(imported)
+                key = (module, imported)
+                edges[key] = edges.get(key, True) and lazy
 
     def quote(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines = [
-        "// Generated by scripts/make_ops_doc.py from the imports of tinygrad_nn/*.py.",
+        "// Generated by scripts/make_ops_doc.py from the imports of tinygrad_nn/**/*.py.",
         "// Render: dot -Tsvg docs/img/architecture.dot -o docs/img/architecture.svg",
         "digraph architecture {",
         '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.35, ranksep=0.5,',
@@ -427,7 +421,7 @@ def render_architecture_dot() -> str:
         '    label="tinygrad_nn"; labelloc=t; style="rounded"; color="#5b7fa6";',
     ]
     for module in modules:
-        html = f"<B>{module}</B>"
+        html = f"<B>{module}/</B>" if nodes[module][0].name == "__init__.py" else f"<B>{module}</B>"
         for row in textwrap.wrap(labels[module], 34):
             html += "<BR/>" + row.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         lines.append(f"    {quote(module)} [label=<{html}>];")

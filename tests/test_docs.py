@@ -37,12 +37,35 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 NO_RUN_COMMENT = "<!-- no-run -->"
 
-# Every module the package is meant to have; those whose file does not exist yet are skipped,
-# any module found on disk is added.
+# Every module the package is meant to have (dotted below tinygrad_nn: "ops.registry"); those
+# whose file does not exist yet are skipped, any module found on disk is added.
 EXPECTED_MODULES = (
-    "tensor", "ops", "gradcheck", "nn", "optim", "training", "reference", "data", "viz", "cli",
+    "tensor", "modes", "autograd", "ops", "ops.registry", "gradcheck", "nn", "optim",
+    "training", "reference", "data", "viz", "cli", "io", "_checks", "compiler",
 )
-NO_DOCTESTS = {"__init__", "__main__", "_version"}  # __init__ is tested as "tinygrad_nn"
+NO_DOCTESTS = {"__main__", "_version"}  # the top __init__ is tested as "tinygrad_nn"
+PACKAGE = ROOT / "tinygrad_nn"
+
+
+def _module_path(name: str) -> Path | None:
+    """The file of ``tinygrad_nn.<name>`` (a module or a package's __init__), None if absent."""
+    base = PACKAGE.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.exists():
+            return path
+    return None
+
+
+def _modules_on_disk() -> set[str]:
+    """Every module below tinygrad_nn, dotted (``"ops"`` for ops/__init__.py, ``"ops.unary"``)."""
+    names = set()
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and parts[-1] not in NO_DOCTESTS:
+            names.add(".".join(parts))
+    return names
 
 
 def _load_generator():
@@ -227,14 +250,19 @@ def _close_figures() -> None:
 
 
 def _module_names() -> list[str]:
-    on_disk = {p.stem for p in (ROOT / "tinygrad_nn").glob("*.py")} - NO_DOCTESTS
-    return ["tinygrad_nn", *sorted(set(EXPECTED_MODULES) | on_disk)]
+    return ["tinygrad_nn", *sorted(set(EXPECTED_MODULES) | _modules_on_disk())]
+
+
+def test_the_module_list_finds_the_subpackages_modules() -> None:
+    names = _module_names()
+    assert {"ops", "ops.registry", "ops.unary", "nn", "nn.layers", "viz.graph"} <= set(names)
+    assert "__main__" not in names and "_version" not in names
 
 
 @pytest.mark.parametrize("name", _module_names())
 def test_module_doctests_pass(name: str, tmp_path, monkeypatch) -> None:
-    if name != "tinygrad_nn" and not (ROOT / "tinygrad_nn" / f"{name}.py").exists():
-        pytest.skip(f"tinygrad_nn/{name}.py is not written yet")
+    if name != "tinygrad_nn" and _module_path(name) is None:
+        pytest.skip(f"tinygrad_nn.{name} is not written yet")
     module = importlib.import_module(name if name == "tinygrad_nn" else f"tinygrad_nn.{name}")
     monkeypatch.chdir(tmp_path)
     finder = doctest.DocTestFinder(exclude_empty=True)
@@ -250,10 +278,12 @@ def test_module_doctests_pass(name: str, tmp_path, monkeypatch) -> None:
 
 # ---- every public name shows an example ---------------------------------------------------
 
-# The package's public modules: the expected ones, and any public module found on disk.
+# The package's public modules: the expected ones, and any public module found on disk
+# (private modules such as _checks have their doctests run, but no example is required).
 PUBLIC_MODULES = sorted(
-    set(EXPECTED_MODULES)
-    | {p.stem for p in (ROOT / "tinygrad_nn").glob("*.py") if not p.stem.startswith("_")}
+    name
+    for name in set(EXPECTED_MODULES) | _modules_on_disk()
+    if not any(part.startswith("_") for part in name.split("."))
 )
 
 
@@ -331,8 +361,8 @@ def test_public_api_is_what_a_module_defines_with_its_classes_methods_and_proper
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
 def test_every_public_function_and_class_has_an_example(name: str) -> None:
-    if not (ROOT / "tinygrad_nn" / f"{name}.py").exists():
-        pytest.skip(f"tinygrad_nn/{name}.py is not written yet")
+    if _module_path(name) is None:
+        pytest.skip(f"tinygrad_nn.{name} is not written yet")
     module = importlib.import_module(f"tinygrad_nn.{name}")
     missing = without_example(public_api(module))
     assert not missing, (
