@@ -172,13 +172,13 @@ Y4 = np.array([[0.0, 0.0, 1.0, 1.0]])
 @pytest.mark.parametrize(
     ("overrides", "error", "message"),
     [
-        ({"epochs": -1}, ValueError, r"epochs must be >= 0; got -1"),
-        ({"epochs": 2.5}, TypeError, r"epochs must be an int >= 0; got 2\.5"),
-        ({"epochs": True}, TypeError, r"epochs must be an int"),
-        ({"lr": 0.0}, ValueError, r"lr must be a finite number > 0; got 0\.0"),
-        ({"lr": -0.5}, ValueError, r"lr must be a finite number > 0; got -0\.5"),
-        ({"lr": math.nan}, ValueError, r"lr must be a finite number > 0; got nan"),
-        ({"lr": "0.1"}, TypeError, r"lr must be a real number"),
+        ({"epochs": -1}, ValueError, r"epochs.*0.*-1"),
+        ({"epochs": 2.5}, TypeError, r"epochs.*int.*2\.5"),
+        ({"epochs": True}, TypeError, r"epochs.*int.*True"),
+        ({"lr": 0.0}, ValueError, r"lr.*> 0.*0\.0"),
+        ({"lr": -0.5}, ValueError, r"lr.*> 0.*-0\.5"),
+        ({"lr": math.nan}, ValueError, r"lr.*finite.*nan"),
+        ({"lr": "0.1"}, TypeError, r"lr.*real number.*'0\.1'"),
         ({"Y": Y4[:, :3]}, ValueError, r"same number of examples.*m=4.*m=3"),
         ({"Y": Y4[0]}, ValueError, r"Y must have shape \(1, m\) = \(1, 4\); got \(4,\) "
                                    r"\(use Y\.reshape\(1, 4\)\)"),
@@ -374,8 +374,8 @@ def test_crosscheck_of_a_saturated_network_is_not_ok_because_the_articles_dal_is
             ValueError,
             r"params\['W1'\] contains non-finite values.*params\['W1'\]\[0, 1\]",
         ),
-        ({"cost": "composed"}, ValueError, r"cost must be 'article' or 'fused'"),
-        ({"rtol": 0.0}, ValueError, r"rtol must be a number > 0"),
+        ({"cost": "composed"}, ValueError, r"cost 'composed'.*'article', 'fused'"),
+        ({"rtol": 0.0}, ValueError, r"rtol.*> 0.*0\.0"),
         ({"Y": Y4[0]}, ValueError, r"Y must have shape \(1, m\)"),
     ],
 )

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Integral, Real
 
 import numpy as np
+
+from tinygrad_nn import _checks
 
 __all__ = [
     "DATASET_NAMES",
@@ -53,29 +54,20 @@ DATASET_NAMES = ("blobs", "article", "xor", "moons", "circles", "spirals")
 # --- argument checks ---------------------------------------------------------------------------
 
 
+# The messages name the argument alone (``m must be at least 2 ...``): these functions' arguments
+# are few and their names are the documented ones.
+
+
 def _check_int(value: object, name: str, minimum: int, why: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        reason = f" ({why})" if why else ""
-        raise ValueError(f"{name} must be at least {minimum}{reason}, got {value}")
-    return int(value)
+    return _checks.whole_number(value, name, None, minimum=minimum, why=why)
 
 
 def _check_real(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+    return _checks.real_number(value, name, None)
 
 
 def _check_noise(noise: object) -> float:
-    noise = _check_real(noise, "noise")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0 (a standard deviation), got {noise}")
-    return noise
+    return _checks.real_number(noise, "noise", None, nonnegative=True)
 
 
 def _rng(seed: object) -> np.random.Generator:

@@ -32,17 +32,14 @@ True
 from __future__ import annotations
 
 import math
-import numbers
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import ops, reference
+from tinygrad_nn import _checks, ops, reference
 from tinygrad_nn.nn import MLP, binary_cross_entropy
-from tinygrad_nn.nn.layers import _check_layer_dims as _check_mlp_layer_dims
 from tinygrad_nn.optim import SGD, Adam, Optimizer
 from tinygrad_nn.tensor import Tensor, as_array
 
@@ -104,7 +101,7 @@ def _check_data(X: Any, Y: Any, owner: str) -> tuple[np.ndarray, np.ndarray]:
 def _check_layer_dims(layer_dims: Any, X: np.ndarray, owner: str) -> list[int]:
     """MLP's checks of ``layer_dims``, then the ones that depend on the data: the first size
     is X's number of features and the last layer has one (sigmoid) unit, as Y is (1, m)."""
-    dims = _check_mlp_layer_dims(layer_dims, owner)
+    dims = _checks.layer_dims(layer_dims, owner)
     if dims[0] != X.shape[0]:
         raise ValueError(
             f"{owner}: layer_dims[0] = {dims[0]} must equal the number of features, X.shape[0] "
@@ -187,14 +184,8 @@ def train(
     >>> sorted(params)
     ['W1', 'b1']
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
-        raise TypeError(f"train: epochs must be an int >= 0; got {epochs!r}")
-    if epochs < 0:
-        raise ValueError(f"train: epochs must be >= 0; got {epochs}")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"train: lr must be a real number > 0; got {lr!r}")
-    if not 0 < lr <= sys.float_info.max:  # also refuses NaN, inf and ints beyond float range
-        raise ValueError(f"train: lr must be a finite number > 0; got {lr}")
+    epochs = _checks.whole_number(epochs, "epochs", "train", minimum=0)
+    lr = _checks.positive_float(lr, "lr", "train")
     if callback is not None and not callable(callback):
         raise TypeError(f"train: callback must be callable; got {type(callback).__name__}")
     X, Y = _check_data(X, Y, "train")
@@ -206,7 +197,7 @@ def train(
     inputs = Tensor(X.astype(model.dtype, copy=False), name="X")
     labels = Tensor(Y.astype(model.dtype, copy=False), name="Y")
     cost_history: list[float] = []
-    for epoch in range(int(epochs)):
+    for epoch in range(epochs):
         step.zero_grad()
         loss = binary_cross_entropy(model(inputs), labels)
         cost = loss.item()
@@ -457,10 +448,8 @@ def crosscheck(
     >>> print(str(report).splitlines()[2])
     quantity  shape  max |abs diff|  max rel diff   ok
     """
-    if cost not in ("article", "fused"):
-        raise ValueError(f"crosscheck: cost must be 'article' or 'fused'; got {cost!r}")
-    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not rtol > 0:
-        raise ValueError(f"crosscheck: rtol must be a number > 0; got {rtol!r}")
+    _checks.choice(cost, "cost", ("article", "fused"), "crosscheck")
+    rtol = _checks.positive_float(rtol, "rtol", "crosscheck")
     X, Y = _check_data(X, Y, "crosscheck")
     X, Y = X.astype(np.float64), Y.astype(np.float64)
     params = _params_for_crosscheck(layer_dims_or_params, X)

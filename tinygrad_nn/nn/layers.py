@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import ops
+from tinygrad_nn import _checks, ops
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.tensor import Tensor, as_array, scope
 
@@ -21,49 +20,11 @@ INITS = ("article", "he", "xavier")
 #: The init each activation gets when ``init`` is not given.
 DEFAULT_INIT = {"sigmoid": "article", "relu": "he", "tanh": "xavier"}
 _OUTPUT_ACTIVATIONS = (*ACTIVATIONS, "none")
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # --------------------------------------------------------------------------------------------
-# argument checks and initialisation
+# initialisation and inputs
 # --------------------------------------------------------------------------------------------
-
-
-def _positive_int(value: Any, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(
-            f"{owner}: {name} must be a positive int; got {type(value).__name__} {value!r}"
-        )
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int; got {value}")
-    return int(value)
-
-
-def _choice(value: Any, name: str, choices: Sequence[str], owner: str) -> str:
-    if not isinstance(value, str) or value not in choices:
-        valid = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{owner}: unknown {name} {value!r}; valid choices are {valid}")
-    return value
-
-
-def _float_dtype(dtype: Any, owner: str) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be float32 or float64; got {dtype!r}") from None
-    if resolved not in _DTYPES:
-        raise ValueError(f"{owner}: dtype must be float32 or float64; got {resolved}")
-    return resolved
-
-
-def _random_state(seed: Any, owner: str) -> np.random.RandomState:
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral)):
-        raise TypeError(f"{owner}: seed must be an int, a RandomState or None; got {seed!r}")
-    if seed is not None and not 0 <= seed < 2**32:
-        raise ValueError(f"{owner}: seed must be in [0, 2**32); got {seed}")
-    return np.random.RandomState(seed)
 
 
 def _init_scale(init: str, n_in: int, n_out: int) -> float:
@@ -131,12 +92,12 @@ class Linear(Module):
         dtype: Any = np.float64,
     ) -> None:
         super().__init__()
-        self.n_in = _positive_int(n_in, "n_in", "Linear")
-        self.n_out = _positive_int(n_out, "n_out", "Linear")
-        self.init = _choice(init, "init", INITS, "Linear")
-        self.dtype = _float_dtype(dtype, "Linear")
+        self.n_in = _checks.positive_int(n_in, "n_in", "Linear")
+        self.n_out = _checks.positive_int(n_out, "n_out", "Linear")
+        self.init = _checks.choice(init, "init", INITS, "Linear")
+        self.dtype = _checks.float_dtype(dtype, "Linear")
         self.seed = None if isinstance(seed, np.random.RandomState) else seed
-        rng = _random_state(seed, "Linear")
+        rng = _checks.random_state(seed, "Linear")
         # Drawn in float64 and then cast, so that a float64 layer reproduces the article's
         # np.random stream exactly and a float32 one is its rounding.
         weights = rng.randn(self.n_out, self.n_in) * _init_scale(self.init, self.n_in, self.n_out)
@@ -179,35 +140,6 @@ class Linear(Module):
 # --------------------------------------------------------------------------------------------
 # MLP
 # --------------------------------------------------------------------------------------------
-
-
-def _check_layer_dims(layer_dims: Any, owner: str = "MLP") -> list[int]:
-    """``layer_dims`` as a list of at least 2 positive ints, or an error naming ``owner``.
-
-    Shared with ``training.train`` and ``training.crosscheck``, which pass their own name.
-    """
-    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, (Sequence, np.ndarray)):
-        raise TypeError(
-            f"{owner}: layer_dims must be a sequence of ints [n_0, n_1, ..., n_L]; got "
-            f"{type(layer_dims).__name__} {layer_dims!r}"
-        )
-    dims = list(layer_dims)
-    if len(dims) < 2:
-        raise ValueError(
-            f"{owner}: layer_dims needs at least 2 sizes (the input size and one layer's width); "
-            f"got {dims}"
-        )
-    for index, size in enumerate(dims):
-        if isinstance(size, bool) or not isinstance(size, Integral):
-            raise TypeError(
-                f"{owner}: layer_dims[{index}] must be a positive int; got {type(size).__name__} "
-                f"{size!r} in {dims}"
-            )
-        if size < 1:
-            raise ValueError(
-                f"{owner}: layer_dims[{index}] must be a positive int; got {size} in {dims}"
-            )
-    return [int(size) for size in dims]
 
 
 class MLP(Module):
@@ -270,22 +202,20 @@ class MLP(Module):
         output_activation: str = "sigmoid",
     ) -> None:
         super().__init__()
-        self.layer_dims = _check_layer_dims(layer_dims)
-        self.activation = _choice(activation, "activation", ACTIVATIONS, "MLP")
-        self.output_activation = _choice(
+        self.layer_dims = _checks.layer_dims(layer_dims, "MLP")
+        self.activation = _checks.choice(activation, "activation", ACTIVATIONS, "MLP")
+        self.output_activation = _checks.choice(
             "none" if output_activation is None else output_activation,
             "output_activation",
             _OUTPUT_ACTIVATIONS,
             "MLP",
         )
-        self.init = _choice(
+        self.init = _checks.choice(
             DEFAULT_INIT[self.activation] if init is None else init, "init", INITS, "MLP"
         )
-        if isinstance(seed, np.random.RandomState):
-            raise TypeError("MLP: seed must be an int or None (checkpoints store it)")
-        rng = _random_state(seed, "MLP")
-        self.seed = seed
-        self.dtype = _float_dtype(dtype, "MLP")
+        self.seed = _checks.seed(seed, "MLP")  # an int or None: checkpoints store it
+        rng = np.random.RandomState(self.seed)
+        self.dtype = _checks.float_dtype(dtype, "MLP")
         layers = []
         for l in range(1, len(self.layer_dims)):  # noqa: E741 -- the article's layer index
             n_in, n_out = self.layer_dims[l - 1], self.layer_dims[l]
