@@ -120,7 +120,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
         if entry is None:
             continue
         g, owned = entry
-        if modes._anomaly_enabled:
+        if modes.state.anomaly_enabled:
             _check_gradient_sum(node, g)
         if node._op is None:
             _accumulate_leaf_grad(node, g, owned)
@@ -154,7 +154,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
             if grad_parent.dtype is not data.dtype and grad_parent.dtype != data.dtype:
                 grad_parent = grad_parent.astype(data.dtype)
                 fresh = True
-            if modes._anomaly_enabled:
+            if modes.state.anomaly_enabled:
                 _check_backward(node, parent, grad_parent)
             slot = grads.get(parent)
             if slot is None:

@@ -1,15 +1,20 @@
-"""Grad mode, anomaly mode and the module scope: the switches every op reads when it records.
+"""Grad mode, anomaly mode and the module scope: the per-thread switches every op reads.
 
-:func:`no_grad` / :func:`enable_grad` turn graph recording off and on, :func:`detect_anomaly`
+:class:`no_grad` / :class:`enable_grad` turn graph recording off and on, :class:`detect_anomaly`
 turns on the NaN/Inf checks of :mod:`tinygrad_nn.autograd`, and :class:`scope` names the
-``nn`` module whose forward is running (the graph pictures cluster by it). The engine
-(:mod:`tinygrad_nn.tensor`, :mod:`tinygrad_nn.autograd`) reads the state kept here.
+``nn`` module whose forward is running (the graph pictures cluster by it). All of them live in
+one ``threading.local`` object, :data:`state`, so a ``no_grad()`` in one thread never switches
+recording off in another (as in PyTorch); every thread starts with grad on, anomaly off and no
+scope. The engine (:mod:`tinygrad_nn.tensor`, :mod:`tinygrad_nn.autograd`) reads ``state``
+once per op; :mod:`tinygrad_nn.compiler` sets ``state.tracer`` while it traces a step.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 __all__ = [
     "detect_anomaly",
@@ -19,16 +24,32 @@ __all__ = [
     "no_grad",
     "scope",
     "set_detect_anomaly",
+    "state",
 ]
 
-# Module-level switches, read on every op: plain globals are the cheapest thing Python can read.
-_grad_enabled = True
-_anomaly_enabled = False
-_scope: str | None = None  # name of the nn.Module whose forward is running (for graph clusters)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ThreadState(threading.local):
+    """The switches of the calling thread (``__init__`` runs once in each thread that reads it)."""
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly_enabled = False
+        self.scope: str | None = None  # name of the nn.Module whose forward is running
+        self.tracer: Any = None  # the compiler's tracer while it traces this thread's step
+        # What each entered mode block replaces, restored when it exits (innermost last).
+        self.saved_grad: list[bool] = []
+        self.saved_anomaly: list[bool] = []
+
+
+#: The calling thread's switches: ``state.grad_enabled``, ``state.anomaly_enabled``,
+#: ``state.scope``, ``state.tracer``. Internal: use the functions and context managers below.
+state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the graph (False inside :func:`no_grad`).
+    """Whether ops record the graph in this thread (False inside :class:`no_grad`).
 
     Examples
     --------
@@ -39,25 +60,52 @@ def is_grad_enabled() -> bool:
     ...     is_grad_enabled()
     False
     """
-    return _grad_enabled
+    return state.grad_enabled
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+class _Switch:
+    """Sets one switch of this thread's :data:`state` for a ``with`` block or a decorated call.
+
+    The object keeps no state of its own (what it replaces goes on a per-thread stack), so one
+    object can be entered again, nested, shared by threads, and used as a decorator.
+    """
+
+    _attribute = ""  # the switch: "grad_enabled" or "anomaly_enabled"
+    _saved = ""  # the per-thread stack of replaced values: "saved_grad" or "saved_anomaly"
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bool) -> None:
+        self._value = bool(value)
+
+    def __enter__(self) -> None:
+        here = state
+        getattr(here, self._saved).append(getattr(here, self._attribute))
+        setattr(here, self._attribute, self._value)
+
+    def __exit__(self, *exc_info: object) -> None:
+        here = state
+        setattr(here, self._attribute, getattr(here, self._saved).pop())
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def switched(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+
+        return switched  # type: ignore[return-value]
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager (or decorator) under which ops record nothing.
+class _GradSwitch(_Switch):
+    _attribute = "grad_enabled"
+    _saved = "saved_grad"
+    __slots__ = ()
 
-    Results made inside never require grad, so parameter updates and evaluation cost no memory
-    for the graph.
+
+class no_grad(_GradSwitch):  # lower case: used like a function, as in PyTorch
+    """Context manager or decorator under which ops record nothing, in this thread only.
+
+    Results made inside never require grad and are leaves, so parameter updates and evaluation
+    cost no memory for the graph. One object may be reused, nested and shared by threads.
 
     Examples
     --------
@@ -67,12 +115,21 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
     ...     y = w * 2
     >>> y.requires_grad
     False
+    >>> @no_grad()
+    ... def evaluate(t):
+    ...     return t * 3
+    >>> evaluate(w).requires_grad
+    False
     """
-    return _grad_mode(False)
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(False)
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager that turns graph recording back on inside a :func:`no_grad` block.
+class enable_grad(_GradSwitch):
+    """Context manager or decorator that turns recording back on inside a :class:`no_grad`.
 
     Examples
     --------
@@ -84,11 +141,15 @@ def enable_grad() -> contextlib.AbstractContextManager[None]:
     >>> y.requires_grad
     True
     """
-    return _grad_mode(True)
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(True)
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on (see :func:`detect_anomaly`).
+    """Whether anomaly detection is on in this thread (see :class:`detect_anomaly`).
 
     Examples
     --------
@@ -99,11 +160,11 @@ def is_anomaly_enabled() -> bool:
     ...     is_anomaly_enabled()
     True
     """
-    return _anomaly_enabled
+    return state.anomaly_enabled
 
 
 def set_detect_anomaly(enabled: bool) -> None:
-    """Turn anomaly detection on or off globally (see :func:`detect_anomaly`).
+    """Turn anomaly detection on or off for this thread (see :class:`detect_anomaly`).
 
     Examples
     --------
@@ -113,18 +174,16 @@ def set_detect_anomaly(enabled: bool) -> None:
     True
     >>> set_detect_anomaly(False)   # the default: no checks, no cost
     """
-    global _anomaly_enabled
-    _anomaly_enabled = bool(enabled)
+    state.anomaly_enabled = bool(enabled)
 
 
-@contextlib.contextmanager
-def detect_anomaly(enabled: bool = True) -> Iterator[None]:
-    """Check every op's output and every backward gradient for NaN/Inf.
+class detect_anomaly(_Switch):  # lower case: used like a function, as in PyTorch
+    """Check every op's output and every backward gradient for NaN/Inf, in this thread.
 
     The first non-finite value raises :class:`FloatingPointError` naming the op, the pass
     (forward or backward), the shapes, which input or output went bad, and the line of user code
     that created the op. The creation line is recorded only in this mode, so normal runs pay
-    nothing.
+    nothing. A context manager or a decorator; ``detect_anomaly(False)`` turns the checks off.
 
     Examples
     --------
@@ -135,13 +194,13 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
     Traceback (most recent call last):
     FloatingPointError: forward of 'log' produced a non-finite output ...
     """
-    global _anomaly_enabled
-    previous = _anomaly_enabled
-    _anomaly_enabled = enabled
-    try:
-        yield
-    finally:
-        _anomaly_enabled = previous
+
+    _attribute = "anomaly_enabled"
+    _saved = "saved_anomaly"
+    __slots__ = ()
+
+    def __init__(self, enabled: bool = True) -> None:
+        super().__init__(enabled)
 
 
 class scope:  # lower case: used like a function, ``with scope("layer1"):``
@@ -166,11 +225,10 @@ class scope:  # lower case: used like a function, ``with scope("layer1"):``
         self.name = name
 
     def __enter__(self) -> None:
-        global _scope
-        self.previous = _scope
+        here = state
+        self.previous = current = here.scope
         if self.name is not None:
-            _scope = self.name if _scope is None else f"{_scope}.{self.name}"
+            here.scope = self.name if current is None else f"{current}.{self.name}"
 
     def __exit__(self, *exc_info: object) -> None:
-        global _scope
-        _scope = self.previous
+        state.scope = self.previous

@@ -189,7 +189,7 @@ class Tensor:
         self._op: str | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._rules: tuple[BackwardRule | None, ...] | None = None
-        self._scope = modes._scope
+        self._scope = modes.state.scope
         self._version = 0
         self._versions_seen: tuple[int, ...] = ()
         self._creation_line: tuple[str, int, str] | None = None
@@ -210,12 +210,12 @@ class Tensor:
         out.name = None
         out._retains_grad = False
         out._op = op
-        out._scope = modes._scope
+        out._scope = modes.state.scope
         out._version = 0
         out._creation_line = None
         out._seq = _next_creation_number()
         requires_grad = False
-        if modes._grad_enabled:
+        if modes.state.grad_enabled:
             for parent in parents:
                 if parent._requires_grad:
                     requires_grad = True
@@ -232,16 +232,16 @@ class Tensor:
                 if len(parents) == 2
                 else tuple(p._version for p in parents)
             )
-            if modes._anomaly_enabled:
+            if modes.state.anomaly_enabled:
                 out._creation_line = _user_frame()
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
             out._requires_grad = False
-            out._parents = parents if modes._grad_enabled else ()
+            out._parents = parents if modes.state.grad_enabled else ()
             out._rules = None
             out._versions_seen = ()
-        if modes._anomaly_enabled:
+        if modes.state.anomaly_enabled:
             _check_forward(out)
         return out
 
@@ -492,7 +492,7 @@ class Tensor:
     # ---- in-place updates (for optimizers and hand-written SGD) ---------------------------
 
     def _check_inplace(self, what: str) -> None:
-        if modes._grad_enabled and self._requires_grad:
+        if modes.state.grad_enabled and self._requires_grad:
             raise RuntimeError(
                 f"in-place '{what}' on a tensor that requires grad would not be recorded; "
                 f"do the update inside tinygrad_nn.no_grad()"
