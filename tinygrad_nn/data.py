@@ -38,8 +38,10 @@ from tinygrad_nn import _checks
 
 __all__ = [
     "DATASET_NAMES",
+    "REAL_DATASET_NAMES",
     "blobs",
     "circles",
+    "digits",
     "load",
     "moons",
     "spirals",
@@ -49,6 +51,8 @@ __all__ = [
 
 #: Names accepted by :func:`load`; ``"article"`` is another name for ``"blobs"``.
 DATASET_NAMES = ("blobs", "article", "xor", "moons", "circles", "spirals")
+#: Real datasets :func:`load` also accepts; they need the optional extra ``[data]``.
+REAL_DATASET_NAMES = ("digits",)
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -371,6 +375,47 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__}"
 
 
+def digits(m: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8×8 handwritten digits (1,797 images, shipped inside scikit-learn).
+
+    Needs the optional extra ``pip install 'tinygrad_nn[data]'`` (``pip install '.[data]'`` in
+    a clone), which installs scikit-learn; nothing is downloaded.
+
+    Returns
+    -------
+    X : ndarray, (64, m) float64
+        One image per column, pixels in row-major order scaled from 0..16 to [0, 1]. For the
+        image layers' (N, C, H, W) layout: ``X.T.reshape(-1, 1, 8, 8)``.
+    labels : ndarray, (m,) int64
+        The digit, 0..9.
+
+    The columns come in a random order drawn from ``seed``; ``m`` (default: all 1,797) keeps
+    the first m of them.
+
+    Examples
+    --------
+    >>> X, labels = digits()
+    >>> X.shape, labels.shape, float(X.max()), sorted(set(labels.tolist())) == list(range(10))
+    ((64, 1797), (1797,), 1.0, True)
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError(
+            "data.load('digits') needs scikit-learn, which ships the digits images: install the "
+            "optional extra with pip install 'tinygrad_nn[data]' (or pip install '.[data]' in a "
+            "clone of the repository)"
+        ) from None
+    images, labels = load_digits(return_X_y=True)
+    total = labels.shape[0]
+    m = total if m is None else _check_int(m, "m", 1)
+    if m > total:
+        raise ValueError(f"m must be at most {total} (the number of digits images), got {m}")
+    order = _rng(seed).permutation(total)[:m]
+    X = np.ascontiguousarray(images[order].T / 16.0, dtype=np.float64)
+    return X, labels[order].astype(np.int64)
+
+
 _GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "blobs": blobs,
     "article": blobs,
@@ -378,16 +423,20 @@ _GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "moons": moons,
     "circles": circles,
     "spirals": spirals,
+    "digits": digits,
 }
 
 
 def load(
     name: str, m: int | None = None, noise: float | None = None, seed: int = 0, **options: object
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Make the dataset called ``name``; one of :data:`DATASET_NAMES`, case-insensitive.
+    """Make the dataset called ``name``; one of :data:`DATASET_NAMES` or
+    :data:`REAL_DATASET_NAMES`, case-insensitive.
 
     ``m`` and ``noise`` left as ``None`` take the generator's defaults. Further keyword
     options go to the generator (``factor`` for ``circles``, ``k`` for ``spirals``).
+    ``"digits"`` is :func:`digits`: real 8×8 images (64, m) and int labels (m,), through the
+    optional extra ``[data]`` (scikit-learn).
 
     Returns
     -------
@@ -405,15 +454,21 @@ def load(
     3
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str, one of {', '.join(DATASET_NAMES)}; got {name!r}")
+        raise TypeError(
+            f"name must be a str, one of {', '.join(DATASET_NAMES + REAL_DATASET_NAMES)}; "
+            f"got {name!r}"
+        )
     generator = _GENERATORS.get(name.strip().lower())
     if generator is None:
         raise ValueError(
-            f"unknown dataset name {name!r}; valid names are: {', '.join(DATASET_NAMES)}"
+            f"unknown dataset name {name!r}; valid names are: "
+            f"{', '.join(DATASET_NAMES + REAL_DATASET_NAMES)}"
         )
     arguments: dict[str, object] = dict(options, seed=seed)
     if m is not None:
         arguments["m"] = m
+    if noise is not None and generator is digits:
+        raise ValueError("the digits are real images: load('digits') takes no noise")
     if noise is not None:
         arguments["noise"] = noise
     return generator(**arguments)

@@ -35,6 +35,14 @@ from tinygrad_nn.io import (
     save_arrays,
 )
 from tinygrad_nn.nn.checkpoint import CHECKPOINT_CLASSES, load
+from tinygrad_nn.nn.containers import (
+    Activation,
+    Dropout,
+    Embedding,
+    Sequential,
+    activation_modules,
+)
+from tinygrad_nn.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from tinygrad_nn.nn.layers import ACTIVATIONS, DEFAULT_INIT, INITS, MLP, Linear
 from tinygrad_nn.nn.losses import (
     binary_cross_entropy,
@@ -64,3 +72,11 @@ __all__ = [
     "mse",
     "save_arrays",
 ]
+__all__ += [  # layers for CNNs and sequences (issue 15)
+    "Activation", "AvgPool2d", "Conv2d", "Dropout", "Embedding", "Flatten", "MaxPool2d",
+    "Sequential", "activation_modules",
+]
+# One module class per activation op of the registry (ReLU, Sigmoid, Tanh, ...), made from
+# ops.activations(): nobody keeps a second list of activations.
+globals().update({cls.__name__: cls for cls in activation_modules().values()})
+__all__ += [cls.__name__ for cls in activation_modules().values()]

@@ -30,6 +30,9 @@ class Module:
     scope_name : str or None
         The scope tensors made by ``forward`` are tagged with (``t.scope``); ``None`` (the
         default for a top-level module) adds no scope.
+    training : bool
+        True (the default) in training mode, False after :meth:`eval`; layers such as
+        ``Dropout`` and ``BatchNorm2d`` behave differently in the two modes.
 
     Examples
     --------
@@ -47,10 +50,13 @@ class Module:
     array([[2., 6.]])
     """
 
+    training: bool  # set by __init__ and train(); declared for type checkers
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "scope_name", None)
+        object.__setattr__(self, "training", True)
 
     # ---- registration ---------------------------------------------------------------------
 
@@ -202,6 +208,39 @@ class Module:
         for name, array in values.items():
             np.copyto(own[name].data, array)
             own[name].mark_modified()
+
+    # ---- training and evaluation mode ------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on this module and every
+        sub-module, recursively; returns the module, so ``model.train()`` can be chained.
+
+        Examples
+        --------
+        >>> from tinygrad_nn.nn import Dropout, Sequential
+        >>> net = Sequential(Dropout(0.5))
+        >>> net.eval().training, net[0].training
+        (False, False)
+        >>> net.train().training, net[0].training
+        (True, True)
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train: mode must be a bool; got {mode!r}")
+        object.__setattr__(self, "training", mode)
+        for module in self._modules.values():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode, recursively: the same as ``train(False)``.
+
+        Examples
+        --------
+        >>> from tinygrad_nn.nn import Dropout
+        >>> Dropout(0.5).eval().training
+        False
+        """
+        return self.train(False)
 
     # ---- running ----------------------------------------------------------------------------
 
