@@ -128,7 +128,9 @@ def test_op_gradient_matches_central_differences(case: Case) -> None:
 
 
 def test_every_registered_op_has_a_gradcheck_row() -> None:
-    covered = {case.op for case in OP_CASES}
+    from test_ops_more import MORE_CASES  # the issue-15 families keep their rows there
+
+    covered = {case.op for case in OP_CASES} | {case.op for case in MORE_CASES}
     assert set(ops.REGISTRY) <= covered, set(ops.REGISTRY) - covered
 
 
@@ -148,9 +150,10 @@ def test_every_op_docstring_gives_forward_and_one_rule_per_input(name: str) -> N
 
 
 def test_activations_are_the_registry_ops_with_an_init_in_registry_order() -> None:
-    assert ops.activations() == ("sigmoid", "tanh", "relu")
+    new = ("leaky_relu", "elu", "gelu", "silu", "softplus")  # issue 15's, all relu-like
+    assert ops.activations() == ("sigmoid", "tanh", "relu", *new)
     assert [ops.REGISTRY[n].activation_init for n in ops.activations()] == [
-        "article", "xavier", "he"
+        "article", "xavier", "he", *["he"] * len(new)
     ]
 
 
@@ -163,10 +166,15 @@ def test_every_activation_is_one_input_and_keeps_the_shape(name: str) -> None:
 
 def test_broadcasting_ops_are_exactly_the_elementwise_binary_arithmetic() -> None:
     marked = [name for name, info in ops.REGISTRY.items() if info.broadcasting]
-    assert marked == ["add", "sub", "mul", "div", "pow"]
+    assert marked == [  # and issue 15's comparisons and selections
+        "add", "sub", "mul", "div", "pow", "lt", "le", "gt", "ge", "eq", "ne", "where", "maximum",
+        "minimum",
+    ]
 
 
-@pytest.mark.parametrize("name", [n for n, info in ops.REGISTRY.items() if info.broadcasting])
+@pytest.mark.parametrize(
+    "name", [n for n, info in ops.REGISTRY.items() if info.broadcasting and info.method]
+)
 def test_every_broadcasting_op_broadcasts_a_column_against_a_matrix(name: str) -> None:
     a, b = Tensor(np.full((3, 4), 2.0)), Tensor(np.full((3, 1), 3.0))
     assert getattr(a, ops.REGISTRY[name].method or name)(b).shape == (3, 4)

@@ -71,10 +71,11 @@ _next_creation_number = itertools.count().__next__
 
 
 def as_array(data: Any, what: str = "Tensor data") -> np.ndarray:
-    """Convert ``data`` to a floating numpy array, as the Tensor constructor does.
+    """Convert ``data`` to a numpy array, as the Tensor constructor does.
 
-    Floating arrays keep their dtype; ints and bools become float64; anything else is a
-    ``TypeError`` that says what was given.
+    Floating arrays keep their dtype. Integer and boolean numpy arrays keep theirs too (indices,
+    masks, labels: they never require grad); Python numbers and lists of ints or bools become
+    float64 (the article's data). Anything else is a ``TypeError`` that says what was given.
 
     Examples
     --------
@@ -84,6 +85,8 @@ def as_array(data: Any, what: str = "Tensor data") -> np.ndarray:
     dtype('float64')
     >>> as_array(np.zeros(2, dtype=np.float32)).dtype
     dtype('float32')
+    >>> as_array(np.array([3, 1])).dtype, as_array(np.array([True])).dtype
+    (dtype('int64'), dtype('bool'))
     >>> as_array(["a", "b"])
     Traceback (most recent call last):
     TypeError: Tensor data must be numeric (float, int or bool); got list of dtype <U1
@@ -101,7 +104,7 @@ def as_array(data: Any, what: str = "Tensor data") -> np.ndarray:
     if kind == "f":
         return array
     if kind in "iub":
-        return array.astype(np.float64)
+        return array if isinstance(data, np.ndarray) else array.astype(np.float64)
     raise TypeError(
         f"{what} must be numeric (float, int or bool); got {type(data).__name__} of dtype "
         f"{array.dtype}" + (" (ragged or mixed-type nested sequences give dtype object)"
@@ -121,9 +124,10 @@ class Tensor:
     ----------
     data : array_like
         Anything ``np.asarray`` accepts. Floating arrays keep their dtype (float32 stays float32);
-        ints and bools become float64; non-numeric data is a ``TypeError``. The data is copied.
+        integer and boolean numpy arrays keep theirs (indices, masks, labels); Python ints and
+        bools become float64; non-numeric data is a ``TypeError``. The data is copied.
     requires_grad : bool
-        Whether ``backward()`` should compute ``.grad`` for this tensor.
+        Whether ``backward()`` should compute ``.grad`` for this tensor (floating tensors only).
     name : str, optional
         A label shown by ``repr`` and the graph pictures (``"W1"``, ``"X"``).
 
@@ -170,7 +174,13 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
-        self._set_leaf_fields(np.array(as_array(data), copy=True), bool(requires_grad))
+        array = np.array(as_array(data), copy=True)
+        if requires_grad and array.dtype.kind != "f":
+            raise TypeError(
+                f"only floating tensors can require grad; got dtype {array.dtype} (an index or "
+                f"mask); convert with .astype(np.float64) if it is data"
+            )
+        self._set_leaf_fields(array, bool(requires_grad))
         self.name = name
 
     @classmethod
@@ -215,7 +225,7 @@ class Tensor:
         out._creation_line = None
         out._seq = _next_creation_number()
         requires_grad = False
-        if modes.state.grad_enabled:
+        if modes.state.grad_enabled and data.dtype.kind == "f":  # boolean/integer results: no grad
             for parent in parents:
                 if parent._requires_grad:
                     requires_grad = True
@@ -399,13 +409,14 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        """The dtype of ``data``: always floating (ints and bools became float64).
+        """The dtype of ``data``: floating, or integer/boolean for indices and masks.
 
         Examples
         --------
+        >>> import numpy as np
         >>> from tinygrad_nn import Tensor
-        >>> Tensor([1, 2]).dtype
-        dtype('float64')
+        >>> Tensor([1, 2]).dtype, (Tensor([1.0]) > 0).dtype, Tensor(np.array([2, 0])).dtype
+        (dtype('float64'), dtype('bool'), dtype('int64'))
         """
         return self.data.dtype
 

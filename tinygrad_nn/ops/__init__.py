@@ -25,6 +25,20 @@ from tinygrad_nn.ops.reduce import max_, mean, min_, sum_
 from tinygrad_nn.ops.shape import concatenate, getitem, reshape, stack, transpose
 from tinygrad_nn.ops.softmax import log_softmax, softmax
 from tinygrad_nn.ops.fused import bce_with_logits, linear
+from tinygrad_nn.ops.compare import (
+    argmax, argmin, clip, eq, ge, gt, le, lt, masked_fill, maximum, minimum, ne, tril, triu, where,
+)
+from tinygrad_nn.ops.conv import conv1d, conv2d
+from tinygrad_nn.ops.pool import avg_pool2d, max_pool2d
+from tinygrad_nn.ops.dropout import dropout
+from tinygrad_nn.ops.maths import (
+    cos, cumsum, expm1, log1p, logsumexp, prod, rsqrt, sign, sin, std, var,
+)
+from tinygrad_nn.ops.nonlinear import elu, gelu, leaky_relu, silu, softplus
+from tinygrad_nn.ops.layout import (
+    broadcast_to, chunk, expand, flatten, flip, gather, pad, permute, repeat, split, squeeze,
+    take_along_axis, tile, unsqueeze,
+)
 # isort: on
 
 __all__ = [
@@ -32,4 +46,12 @@ __all__ = [
     "concatenate", "div", "exp", "getitem", "linear", "log", "log_softmax", "matmul", "max_",
     "mean", "min_", "mul", "neg", "op", "pow_", "relu", "reshape", "sigmoid", "softmax", "sqrt",
     "stack", "sub", "sum_", "tanh", "transpose",
+]
+__all__ += [  # the families added for issue 15
+    "argmax", "argmin", "avg_pool2d", "broadcast_to", "chunk", "clip", "conv1d", "conv2d", "cos",
+    "cumsum", "dropout", "elu", "eq", "expand", "expm1", "flatten", "flip", "gather", "ge", "gelu",
+    "gt", "le", "leaky_relu", "log1p", "logsumexp", "lt", "masked_fill", "max_pool2d", "maximum",
+    "minimum", "ne", "pad", "permute", "prod", "repeat", "rsqrt", "sign", "silu", "sin",
+    "softplus", "split", "squeeze", "std", "take_along_axis", "tile", "tril", "triu", "unsqueeze",
+    "var", "where",
 ]

@@ -121,16 +121,22 @@ def _parse_docstring(name: str, doc: str | None) -> tuple[str, str, tuple[str, .
 
 
 def _like_dtype(args: Sequence[Any]) -> np.dtype | None:
-    for a in args:
-        if isinstance(a, Tensor):
+    for a in args:  # the first floating input (a where()'s boolean condition does not count)
+        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
             return a.data.dtype
     return None
 
 
 def _constant(value: Any, dtype: np.dtype | None) -> Tensor:
     """Wrap a non-Tensor operand. Python scalars take the Tensor operand's dtype, so that
-    ``x32 * 2.0`` stays float32; arrays keep theirs (numpy's promotion applies)."""
-    if dtype is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+    ``x32 * 2.0`` stays float32; arrays keep theirs (numpy's promotion applies). Only a floating
+    dtype is taken: a mask or index operand must not turn 2.5 into True or 2."""
+    if (
+        dtype is not None
+        and dtype.kind == "f"
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         try:
             data = np.asarray(value, dtype=dtype)
         except OverflowError:
