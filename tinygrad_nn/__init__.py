@@ -21,6 +21,7 @@ True
 from tinygrad_nn import _allocator  # noqa: F401  (isort: skip)
 from tinygrad_nn import data, nn, ops, optim, reference
 from tinygrad_nn._version import __version__
+from tinygrad_nn.compiler import CompileError, compile
 from tinygrad_nn.gradcheck import GradcheckError, gradcheck
 from tinygrad_nn.ops import concatenate, stack
 from tinygrad_nn.tensor import (
@@ -35,9 +36,11 @@ from tinygrad_nn.tensor import (
 from tinygrad_nn.training import crosscheck, train
 
 __all__ = [
+    "CompileError",
     "GradcheckError",
     "Tensor",
     "__version__",
+    "compile",
     "concatenate",
     "crosscheck",
     "data",

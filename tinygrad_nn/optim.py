@@ -35,13 +35,15 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from tinygrad_nn.compiler._trace import TRACE_STATE
 from tinygrad_nn.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -77,6 +79,26 @@ def _positive(value: Any, name: str, owner: str) -> float:
     return value
 
 
+def _non_negative(value: Any, name: str, owner: str) -> float:
+    value = _real(value, name, owner)
+    if value < 0.0:
+        raise ValueError(f"{owner}: {name} must be >= 0; got {value}")
+    return value
+
+
+def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, seen by ``tinygrad_nn.compile`` while it traces (replayed by calling it)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        tracer = TRACE_STATE.tracer
+        if tracer is None or tracer.suspended:  # compiler hook
+            return method(self, *args, **kwargs)
+        return tracer.on_host_call(method, self, args, kwargs)
+
+    return wrapper
+
+
 class Optimizer:
     """Base class: holds the parameters, validates them, and zeroes their gradients.
 
@@ -88,8 +110,9 @@ class Optimizer:
         Leaf tensors with ``requires_grad=True``, e.g. ``model.parameters()``. At least one;
         each at most once (a repeated tensor would be updated twice per step).
     lr : float
-        The learning rate, > 0. It may be changed between steps (``optimizer.lr = 0.01``); the
-        new value is validated the same way.
+        The learning rate, >= 0 (0 leaves the parameters unchanged: a dry run). It may be
+        changed between steps (``optimizer.lr = 0.01``); the new value is validated the same
+        way.
 
     Attributes
     ----------
@@ -151,8 +174,17 @@ class Optimizer:
                 )
             seen.add(id(p))
         self.lr = lr
+        # Each parameter's shape and dtype when given: state (velocity, Adam's means, scratch)
+        # is made for them, so a parameter whose data is replaced by another kind is refused.
+        self._kinds = [(p.data.shape, p.data.dtype) for p in self.params]
         # One scratch array per parameter, reused every step, so an update allocates nothing.
         self._scratch: list[np.ndarray | None] = [None] * len(self.params)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("step", "zero_grad"):
+            if name in cls.__dict__:
+                setattr(cls, name, _recorded(cls.__dict__[name]))
 
     @property
     def lr(self) -> float:
@@ -165,15 +197,15 @@ class Optimizer:
         >>> optimizer.lr = 0.01       # e.g. a decay schedule between steps
         >>> optimizer.lr
         0.01
-        >>> optimizer.lr = 0
+        >>> optimizer.lr = -1
         Traceback (most recent call last):
-        ValueError: SGD: lr must be > 0; got 0.0
+        ValueError: SGD: lr must be >= 0; got -1.0
         """
         return self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _positive(value, "lr", type(self).__name__)
+        self._lr = _non_negative(value, "lr", type(self).__name__)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients before the next ``backward()``.
@@ -228,6 +260,14 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
+            shape, dtype = self._kinds[index]
+            if p.data.shape != shape or p.data.dtype != dtype:
+                raise ValueError(
+                    f"{type(self).__name__}: the data of {_param(p, index)} was replaced: it was "
+                    f"{shape} {dtype} when the optimizer was made and is now {p.data.shape} "
+                    f"{p.data.dtype}; the optimizer's state is for the old one. Make a new "
+                    f"optimizer for the new parameters"
+                )
             if g.shape != p.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}: {_param(p, index)} has shape {p.data.shape} but its "
@@ -251,6 +291,9 @@ def _param(p: Tensor, index: int) -> str:
     return f"params[{index}] ({detail})"
 
 
+Optimizer.zero_grad = _recorded(Optimizer.zero_grad)  # type: ignore[method-assign]
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (PyTorch's rule).
 
@@ -262,7 +305,7 @@ class SGD(Optimizer):
     params : iterable of Tensor
         Leaf tensors with ``requires_grad=True``.
     lr : float
-        Learning rate, > 0.
+        Learning rate, >= 0.
     momentum : float
         μ in [0, 1); 0 (the default) is plain gradient descent.
 
@@ -330,7 +373,7 @@ class Adam(Optimizer):
     params : iterable of Tensor
         Leaf tensors with ``requires_grad=True``.
     lr : float
-        Learning rate, > 0.
+        Learning rate, >= 0.
     betas : (float, float)
         Decay rates β1, β2 of the running means of g and g², each in [0, 1).
     eps : float
@@ -357,12 +400,12 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if isinstance(betas, (str, bytes)) or not isinstance(betas, Iterable):
             raise TypeError(f"Adam: betas must be a pair of floats (β1, β2); got {betas!r}")
-        betas = tuple(betas)
-        if len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair of floats (β1, β2); got {betas!r}")
+        pair = tuple(betas)
+        if len(pair) != 2:
+            raise ValueError(f"Adam: betas must be a pair of floats (β1, β2); got {pair!r}")
         self.betas = (
-            _in_unit_interval(betas[0], "betas[0]", "Adam"),
-            _in_unit_interval(betas[1], "betas[1]", "Adam"),
+            _in_unit_interval(pair[0], "betas[0]", "Adam"),
+            _in_unit_interval(pair[1], "betas[1]", "Adam"),
         )
         self.eps = _positive(eps, "eps", "Adam")
         n = len(self.params)

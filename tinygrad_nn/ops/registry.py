@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nn.modes import state as _state  # its .tracer: the compiler's, while tracing
 from tinygrad_nn.tensor import Tensor, as_array
 
 __all__ = ["REGISTRY", "OpInfo", "TensorIndexError", "activations", "op"]
@@ -197,6 +198,7 @@ def op(
 
     def register(forward: Callable[..., tuple[np.ndarray, Rules]]) -> Callable[..., Tensor]:
         name = forward.__name__.rstrip("_")
+        seq = inputs == "sequence"
         formula, fwd, bwd, notes = _parse_docstring(name, forward.__doc__)
         if activation_init is not None and inputs != 1:
             raise TypeError(f"op '{name}': an activation takes one input; got inputs={inputs!r}")
@@ -218,7 +220,10 @@ def op(
                 raise kind(f"{name}: {message} (input shapes: {_shapes(tensors)})") from None
             if type(y) is not np.ndarray:  # numpy returns scalars for 0-d results
                 y = np.asarray(y)
-            return Tensor._from_op(y, name, tensors, (rules,) if callable(rules) else tuple(rules))
+            out = Tensor._from_op(y, name, tensors, (rules,) if callable(rules) else tuple(rules))
+            if _state.tracer is not None:  # compiler hook
+                _state.tracer.on_op(name, forward, tensors, seq, rest, static, out)
+            return out
 
         # Three ways of gathering the inputs; the one- and two-input ones are the hot paths of
         # every training step, so they avoid generic loops (measured: ~1 µs per op saved).

@@ -1,0 +1,294 @@
+"""tinygrad_nn.compile: every replayed step equals the eager step (float64, 1e-12).
+
+Each test runs the same step twice from the same initial parameters — once eagerly, once through
+``tinygrad_nn.compile`` — and compares the returned losses, the parameters and their ``.grad``
+after every call (call 1 is eager, call 2 traced, the rest replayed).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_nn as tg
+from tinygrad_nn import CompileError, Tensor, nn, no_grad, optim
+
+TOL = 1e-12
+STEPS = 12
+
+
+def _data(m: int = 40, n_in: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_in, m))
+    Y = (X[0:1] * X[1:2] > 0).astype(np.float64)
+    return X, Y
+
+
+def _close(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and float(np.max(np.abs(a - b), initial=0.0)) <= TOL
+
+
+def _run(make: Callable[[], tuple[Callable[..., Any], list[Tensor]]], compiled: bool,
+         batches: list[tuple[Any, ...]]) -> list[tuple[float, list, list]]:
+    step, params = make()
+    if compiled:
+        step = tg.compile(step)
+    history = []
+    for args in batches:
+        loss = step(*args)
+        history.append((
+            loss.item(),
+            [p.data.copy() for p in params],
+            [None if p.grad is None else p.grad.copy() for p in params],
+        ))
+    return history
+
+
+def _assert_same(make: Callable[[], Any], batches: list[tuple[Any, ...]]) -> None:
+    eager = _run(make, False, batches)
+    replayed = _run(make, True, batches)
+    for call, (e, r) in enumerate(zip(eager, replayed, strict=True), start=1):
+        assert abs(e[0] - r[0]) <= TOL, f"call {call}: loss {e[0]} vs {r[0]}"
+        for k, (a, b) in enumerate(zip(e[1], r[1], strict=True)):
+            assert _close(a, b), f"call {call}: params[{k}] differ"
+        for k, (a, b) in enumerate(zip(e[2], r[2], strict=True)):
+            assert _close(a, b), f"call {call}: params[{k}].grad differ"
+
+
+def _mlp_step(make_opt: Callable[[list[Tensor]], optim.Optimizer], activation: str = "sigmoid"
+              ) -> Callable[[], tuple[Callable[..., Any], list[Tensor]]]:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        model = nn.MLP([2, 5, 4, 1], activation=activation, seed=3)
+        opt = make_opt(model.parameters())
+
+        def step(X: Any, Y: Any) -> Tensor:
+            loss = nn.binary_cross_entropy(model(X), Y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model.parameters()
+
+    return make
+
+
+def _article_params(seed: int = 1, dims: tuple[int, ...] = (2, 4, 3, 1)) -> list[Tensor]:
+    rng = np.random.default_rng(seed)
+    params = []
+    for n_in, n_out in itertools.pairwise(dims):
+        params.append(Tensor(rng.standard_normal((n_out, n_in)) * 0.7, requires_grad=True))
+        params.append(Tensor(rng.standard_normal((n_out, 1)) * 0.1, requires_grad=True))
+    return params
+
+
+def _hand_step(activation: str = "tanh", lr: float = 0.3) -> Callable[[], Any]:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        params = _article_params()
+
+        def step(X: Any, Y: Any) -> Tensor:
+            A = X
+            for layer in range(0, len(params) - 2, 2):
+                A = getattr(params[layer] @ A + params[layer + 1], activation)()
+            A = (params[-2] @ A + params[-1]).sigmoid()
+            loss = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+            loss.backward()
+            with no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad = None
+            return loss
+
+        return step, params
+
+    return make
+
+
+BATCHES = [_data() for _ in range(STEPS)]
+
+
+def test_mlp_with_sgd_replays_the_eager_step() -> None:
+    _assert_same(_mlp_step(lambda ps: optim.SGD(ps, lr=0.5)), BATCHES)
+
+
+def test_mlp_with_sgd_momentum_replays_the_eager_step() -> None:
+    _assert_same(_mlp_step(lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9)), BATCHES)
+
+
+def test_mlp_with_adam_replays_the_eager_step() -> None:
+    _assert_same(_mlp_step(lambda ps: optim.Adam(ps, lr=0.01)), BATCHES)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_of_each_activation_replays_the_eager_step(activation: str) -> None:
+    _assert_same(_mlp_step(lambda ps: optim.SGD(ps, lr=0.2), activation), BATCHES)
+
+
+def test_raw_ops_with_a_hand_written_update_replay_the_eager_step() -> None:
+    _assert_same(_hand_step("tanh"), BATCHES)
+
+
+def test_hand_written_update_with_numpy_arguments_sees_new_labels_every_call() -> None:
+    batches = [_data(seed=k) for k in range(STEPS)]  # (1 - Y) is numpy work on the argument
+    _assert_same(_hand_step("sigmoid"), batches)
+
+
+def test_tensor_arguments_with_new_values_every_call_replay_the_eager_step() -> None:
+    batches = [tuple(Tensor(a) for a in _data(seed=k)) for k in range(STEPS)]
+    _assert_same(_mlp_step(lambda ps: optim.SGD(ps, lr=0.5)), batches)
+
+
+def test_new_input_shape_traces_again_and_stays_exact() -> None:
+    batches = [_data(m=40)] * 4 + [_data(m=17)] * 4 + [_data(m=40)] * 3
+    _assert_same(_mlp_step(lambda ps: optim.SGD(ps, lr=0.5)), batches)
+    step, _ = _mlp_step(lambda ps: optim.SGD(ps, lr=0.5))()
+    compiled = tg.compile(step)
+    for args in batches:
+        compiled(*args)
+    assert compiled.traces == 2  # one plan per shape; the first shape's plan is kept
+
+
+def test_multiclass_cross_entropy_compiles_through_the_generic_fallback() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        model = nn.MLP([2, 6, 3], activation="tanh", output_activation="none", seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.3)
+        labels = np.array([0, 1, 2, 1] * 10)
+
+        def step(X: Any) -> Tensor:
+            logp = model(X).log_softmax(axis=0)
+            onehot = np.eye(3)[:, labels]
+            loss = -(logp * onehot).sum() / labels.size
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model.parameters()
+
+    _assert_same(make, [(_data()[0],)] * STEPS)
+
+
+def test_replaced_parameter_data_traces_again() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    step = tg.compile(lambda x: (w * x).sum())
+    x = np.array([1.0, 1.0])
+    for _ in range(3):
+        step(x)
+    w.data = np.array([10.0, 20.0])
+    assert step(x).item() == 30.0
+    for _ in range(3):
+        assert step(x).item() == 30.0
+    assert step.traces == 2
+
+
+def test_rebound_global_traces_again() -> None:
+    global _SCALE
+    _SCALE = 2.0
+    w = Tensor([1.0], requires_grad=True)
+
+    def f() -> Tensor:
+        return (w * _SCALE).sum()
+
+    step = tg.compile(f)
+    assert [step().item() for _ in range(3)] == [2.0, 2.0, 2.0]
+    _SCALE = 5.0
+    assert [step().item() for _ in range(3)] == [5.0, 5.0, 5.0]
+
+
+_SCALE = 1.0
+
+
+def test_new_parameter_list_of_an_optimizer_traces_again() -> None:
+    w, v = Tensor([1.0], requires_grad=True), Tensor([3.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def f() -> Tensor:
+        loss = (w * v).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = tg.compile(f)
+    for _ in range(3):
+        step()
+    opt.params = [w, v]
+    opt._kinds.append((v.shape, v.dtype))
+    opt._scratch.append(None)
+    before = v.data.copy()
+    for _ in range(3):
+        step()
+    assert not np.array_equal(v.data, before)  # v is updated now
+
+
+def test_anomaly_mode_runs_the_step_eagerly_and_names_the_op() -> None:
+    x = Tensor([1.0, 0.0], requires_grad=True)
+    step = tg.compile(lambda: x.log().sum())
+    for _ in range(3):
+        step()
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError, match="'log'"):
+        step()
+
+
+def test_returned_losses_are_independent_values() -> None:
+    step, _ = _mlp_step(lambda ps: optim.SGD(ps, lr=0.5))()
+    compiled = tg.compile(step)
+    X, Y = _data()
+    losses = [compiled(X, Y) for _ in range(6)]
+    values = [loss.item() for loss in losses]
+    assert len(set(values)) == 6  # each replay returned its own loss, not one shared buffer
+
+
+def test_returning_a_python_number_is_refused() -> None:
+    w = Tensor([1.0], requires_grad=True)
+    step = tg.compile(lambda: (w * 2).sum().item())
+    step()
+    with pytest.raises(CompileError, match=r"return.*Tensor"):
+        step()
+
+
+def test_reading_a_gradient_into_python_while_tracing_is_refused() -> None:
+    w = Tensor([1.0], requires_grad=True)
+
+    def f() -> Tensor:
+        loss = (w * 2).sum()
+        loss.backward()
+        with no_grad():
+            for p in [w]:
+                p -= 0.1 / float(p.grad.sum()) * p.grad
+        w.grad = None
+        return loss
+
+    step = tg.compile(f)
+    step()
+    with pytest.raises(CompileError, match="float"):
+        step()
+
+
+def test_gradients_accumulate_across_replays_without_zero_grad() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        w = Tensor([1.0, -2.0], requires_grad=True)
+
+        def step(x: Any) -> Tensor:
+            loss = (w * w * x).sum()
+            loss.backward()
+            return loss
+
+        return step, [w]
+
+    _assert_same(make, [(np.array([1.0, 3.0]),)] * 6)
+
+
+def test_unoptimized_plan_replays_the_eager_step_too() -> None:
+    step, params = _mlp_step(lambda ps: optim.SGD(ps, lr=0.5))()
+    eager = _run(_mlp_step(lambda ps: optim.SGD(ps, lr=0.5)), False, BATCHES)
+    compiled = tg.compile(step, optimize=False)
+    for call, args in enumerate(BATCHES):
+        assert abs(compiled(*args).item() - eager[call][0]) <= TOL
+    assert all(_close(p.data, q) for p, q in zip(params, eager[-1][1], strict=True))

@@ -1,0 +1,246 @@
+"""``tinygrad_nn.compile``: run a training step eagerly once, trace it once, replay it after.
+
+The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
+
+* **Calls 1, 2, 3…** The first call with a new *signature* runs eagerly; the second is traced
+  (it runs eagerly too, recording what it does); later calls replay the plan. Every call's
+  results (parameters, ``.grad``, optimizer state, the returned loss) equal the eager step's.
+* **Signature.** The arguments' shapes, dtypes and ``requires_grad``, the values of Python
+  scalar arguments and the identity of other arguments, and grad mode. A new signature gets its
+  own plan (traced afresh).
+* **Re-trace.** A plan is dropped (and the step re-traced) when a parameter's data is replaced
+  (``p.data = new_array``), an optimizer's parameter list changes, or a global or closure
+  variable the step names is rebound (``model = MLP(...)``, ``lr = 0.1``).
+* **Anomaly mode.** Under :func:`~tinygrad_nn.detect_anomaly` the step runs eagerly, so the
+  checks run and name the op.
+* **What a trace cannot see.** Python control flow on a tensor's value (``if loss.item() < 1``)
+  is frozen as it went while tracing; Python side effects (``print``, appending to a list) run
+  only in the eager and traced calls; arrays made inside the step from nothing the tracer knows
+  (``np.random.rand(...)``) are frozen constants. The step must return Tensors (or None, or
+  tuples/lists/dicts of them): a Python number would be frozen, so returning one is an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nn import modes
+from tinygrad_nn.compiler.plan import Plan
+from tinygrad_nn.compiler._trace import CompileError, Tracer
+from tinygrad_nn.tensor import Tensor
+
+__all__ = ["CompiledFunction", "compile"]
+
+
+def _signature(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    key: list[Any] = [modes.is_grad_enabled()]
+    for a in (*args, *(kwargs[k] for k in sorted(kwargs))):
+        if isinstance(a, Tensor):
+            key.append(("T", a.data.shape, a.data.dtype.str, a._requires_grad))
+        elif isinstance(a, np.ndarray):
+            key.append(("A", a.shape, a.dtype.str))
+        elif a is None or isinstance(a, (bool, int, float, str)):
+            key.append(("S", type(a), a))
+        else:
+            key.append(("O", id(a)))
+    if kwargs:
+        key.append(tuple(sorted(kwargs)))
+    return tuple(key)
+
+
+def _free_objects(fn: Callable[..., Any]) -> list[tuple[Any, str, Any]]:
+    """(namespace, name, object) for the globals and closure cells ``fn`` names directly."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+    found: list[tuple[Any, str, Any]] = []
+    namespace = getattr(fn, "__globals__", {})
+    for name in code.co_names:
+        if name in namespace and not isinstance(namespace[name], types.ModuleType):
+            found.append((namespace, name, namespace[name]))
+    for cell_name, cell in zip(code.co_freevars, fn.__closure__ or ()):  # noqa: B905
+        try:
+            found.append((cell, cell_name, cell.cell_contents))
+        except ValueError:  # an empty cell
+            continue
+    return found
+
+
+def _still_bound(free: list[tuple[Any, str, Any]]) -> bool:
+    for namespace, name, obj in free:
+        current = namespace.get(name) if isinstance(namespace, dict) else namespace.cell_contents
+        if current is not obj:
+            return False
+    return True
+
+
+def _structure(value: Any, tracer: Tracer) -> Any:
+    """The returned value as a replayable structure of slots."""
+    if value is None:
+        return ("none",)
+    if isinstance(value, Tensor):
+        return ("slot", tracer.slot_of_tensor(value), value.name)
+    if isinstance(value, (tuple, list)):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return (kind, [_structure(v, tracer) for v in value])
+    if isinstance(value, dict):
+        return ("dict", [_structure(v, tracer) for v in value.values()], list(value))
+    if isinstance(value, str):
+        return ("static", value)
+    raise CompileError(
+        f"compile: the step returned {type(value).__name__} {value!r}; a compiled step must "
+        f"return Tensors (or None, or tuples/lists/dicts of them), because a Python number "
+        f"computed while tracing would be returned unchanged by every replay. Return the loss "
+        f"Tensor and call .item() on the result"
+    )
+
+
+class CompiledFunction:
+    """A step function compiled by :func:`compile`: call it like the function itself.
+
+    Attributes
+    ----------
+    fn : callable
+        The function as written.
+    traces : int
+        How many times it was traced (one per signature, plus every re-trace).
+    replays : int
+        How many calls replayed a plan.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygrad_nn
+    >>> from tinygrad_nn import Tensor
+    >>> w = Tensor([1.0, -1.0], requires_grad=True)
+    >>> step = tinygrad_nn.compile(lambda x: (w * x).sum())
+    >>> [step(np.array([1.0, float(k)])).item() for k in range(4)]
+    [1.0, 0.0, -1.0, -2.0]
+    >>> step.traces, step.replays
+    (1, 2)
+    """
+
+    def __init__(self, fn: Callable[..., Any], optimize: bool = True) -> None:
+        self.fn = fn
+        self.optimize = optimize
+        self.traces = 0
+        self.replays = 0
+        self._plans: dict[tuple[Any, ...], Any] = {}  # signature -> Plan, or int (calls so far)
+        self._free: list[tuple[Any, str, Any]] = []
+        self._last: Plan | None = None
+        functools.update_wrapper(self, fn)
+
+    @property
+    def plan(self) -> Plan:
+        """The plan of the last traced or replayed call.
+
+        Examples
+        --------
+        >>> import tinygrad_nn
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([2.0], requires_grad=True)
+        >>> step = tinygrad_nn.compile(lambda: (w * w).sum())
+        >>> _ = step(); _ = step()
+        >>> len(step.plan.steps)
+        2
+        """
+        if self._last is None:
+            raise CompileError(
+                f"compile: {getattr(self.fn, '__name__', 'the step')} has no plan yet: it is "
+                f"traced on its second call"
+            )
+        return self._last
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if modes.is_anomaly_enabled():
+            return self.fn(*args, **kwargs)  # eager: the anomaly checks name the op
+        key = _signature(args, kwargs)
+        entry = self._plans.get(key)
+        if isinstance(entry, Plan):
+            if entry.still_valid() and _still_bound(self._free):
+                self.replays += 1
+                self._last = entry
+                if kwargs:
+                    args = (*args, *(kwargs[k] for k in sorted(kwargs)))
+                return entry.replay(args)
+            entry = None
+        if entry is None:
+            self._plans[key] = 1
+            return self.fn(*args, **kwargs)
+        return self._trace(key, args, kwargs)
+
+    def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        flat = (*args, *(kwargs[k] for k in sorted(kwargs)))
+        tracer = Tracer(flat)
+        self._plans.pop(key, None)
+        traced = tracer.traced_args
+        with tracer:
+            named = dict(zip(sorted(kwargs), traced[len(args) :], strict=True))
+            result = self.fn(*traced[: len(args)], **named)
+            tracer.tape.output = _structure(result, tracer)
+        for slot in tracer.tape.slots:
+            if slot.kind == "leaf" and slot.tensor is not None and (
+                slot.tensor.data.shape != slot.shape or slot.tensor.data.dtype != slot.dtype
+            ):
+                raise CompileError(
+                    f"compile: the step replaced the data of {slot.tensor.name or 'a tensor'} "
+                    f"with another shape; update parameters in place (p -= ..., an optimizer)"
+                )
+        plan = Plan(tracer.tape, optimize=self.optimize)
+        self.traces += 1
+        self._plans[key] = plan
+        self._free = _free_objects(self.fn)
+        self._last = plan
+        return result
+
+
+def compile(fn: Callable[..., Any] | None = None, *, optimize: bool = True) -> Any:
+    """Compile a training step: traced on its second call, replayed on every call after.
+
+    Write the step as you would eagerly: forward with Tensor ops or ``nn`` modules, the loss,
+    ``opt.zero_grad(); loss.backward(); opt.step()`` (or a hand-written update under
+    ``no_grad()``), and return the loss. A replay reuses buffers planned once and runs fast
+    kernels (see :mod:`tinygrad_nn.compiler`); its results equal the eager step's. The rules
+    (signatures, re-tracing, what a trace cannot see) are in :mod:`tinygrad_nn.compiler.jit`.
+
+    Parameters
+    ----------
+    fn : callable
+        The step. Its arguments may be Tensors, numpy arrays, Python scalars (part of the
+        signature) or any other object (by identity).
+    optimize : bool
+        False replays every recorded op with its own forward and backward (no fast kernels).
+
+    Returns
+    -------
+    CompiledFunction
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygrad_nn
+    >>> from tinygrad_nn import Tensor, nn, optim
+    >>> model = nn.MLP([2, 3, 1], seed=0)
+    >>> opt = optim.SGD(model.parameters(), lr=0.5)
+    >>> @tinygrad_nn.compile
+    ... def step(X, Y):
+    ...     loss = nn.binary_cross_entropy(model(X), Y)
+    ...     opt.zero_grad(); loss.backward(); opt.step()
+    ...     return loss
+    >>> X, Y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, 1.0]])
+    >>> losses = [step(X, Y).item() for _ in range(5)]
+    >>> losses[-1] < losses[0], step.replays
+    (True, 3)
+    """
+    if fn is None:
+        return functools.partial(compile, optimize=optimize)
+    if isinstance(fn, CompiledFunction):
+        return fn
+    if not callable(fn):
+        raise TypeError(f"compile: needs a function; got {type(fn).__name__}")
+    return CompiledFunction(fn, optimize=optimize)
