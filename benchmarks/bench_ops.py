@@ -28,7 +28,7 @@ from pathlib import Path
 
 import harness
 import numpy as np
-from engines import EngineUnavailable
+from engines import EngineUnavailable, keep_freed_memory
 
 SHAPE = (8, 8)
 OPS = ("add", "mul", "matmul", "sigmoid")
@@ -98,6 +98,7 @@ def engine_calls(a: np.ndarray, b: np.ndarray) -> dict[str, OpCall]:
         from tinygrad_nn import Tensor
     except ImportError as error:
         raise EngineUnavailable(f"tinygrad_nn.Tensor not available ({error})") from error
+    keep_freed_memory()  # as the command does
     ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
 
     def reset():

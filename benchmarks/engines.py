@@ -42,9 +42,30 @@ class Engine(Protocol):
 
 def _import(module: str, what: str) -> Any:
     try:
-        return importlib.import_module(module)
+        imported = importlib.import_module(module)
     except ImportError as error:
         raise EngineUnavailable(f"{what} not available ({error})") from error
+    if module.split(".")[0] == "tinygrad_nn":
+        keep_freed_memory()
+    return imported
+
+
+def keep_freed_memory() -> bool:
+    """Turn on the library's opt-in allocator setting in this child, as the ``tinygrad-nn``
+    command does (``TINYGRAD_NN_KEEP_FREED_MEMORY=0`` keeps glibc's defaults). Every child that
+    runs tinygrad_nn code gets it, as every one did when importing the library turned it on, so
+    the tables stay comparable with earlier runs.
+
+    Examples
+    --------
+    >>> isinstance(keep_freed_memory(), bool)
+    True
+    """
+    try:
+        allocator = importlib.import_module("tinygrad_nn._allocator")
+    except ImportError:
+        return False
+    return bool(allocator.keep_freed_memory_unless_disabled())
 
 
 def _layer_params(problem: Problem) -> list[tuple[np.ndarray, np.ndarray]]:

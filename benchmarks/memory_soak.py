@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from engines import keep_freed_memory
 from workloads import LEARNING_RATE, WORKLOADS, make_problem
 
 WAYS = ("ops", "mlp")
@@ -112,6 +113,7 @@ def make_mlp_step(workload_name: str):
 
 
 def run_child(way: str, workload_name: str, steps: int, every: int) -> dict:
+    keep_freed_memory()  # the library's opt-in allocator setting, as the command turns it on
     try:
         step = (make_ops_step if way == "ops" else make_mlp_step)(workload_name)
     except ImportError as error:

@@ -10,6 +10,9 @@ would keep a whole graph of arrays alive until the collector happens to run.
 from __future__ import annotations
 
 import gc
+import platform
+import subprocess
+import sys
 import tracemalloc
 import weakref
 
@@ -240,3 +243,69 @@ def test_an_evaluation_loss_kept_under_no_grad_holds_no_intermediates():
     val_losses.append(loss)
     del loss
     assert alive(refs) == 0
+
+
+# ---- the allocator setting is opt-in ------------------------------------------------------
+
+# Whether a 48 MiB malloc is served by mmap: glibc's mmap threshold is 128 KiB by default and its
+# dynamic adjustment never raises it above 32 MiB, so with glibc's own settings the block is
+# always mmapped; after keep_freed_memory() (threshold 64 MiB) it comes from the heap. mallinfo2's
+# hblkhd is the number of bytes in mmapped blocks. The script prints "mmap" or "heap".
+_PROBE_MALLOC = """
+import ctypes, sys
+libc = ctypes.CDLL("libc.so.6")
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+libc.mallinfo2.restype = Mallinfo2
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+before = libc.mallinfo2().hblkhd
+block = libc.malloc(48 * 2**20)
+after = libc.mallinfo2().hblkhd
+libc.free(block)
+print("mmap" if after - before >= 48 * 2**20 else "heap")
+"""
+
+
+def _where_48_mib_comes_from(setup: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", setup + _PROBE_MALLOC], capture_output=True, text=True,
+        check=True, timeout=120,
+    )
+    return done.stdout.split()[-1]
+
+
+_needs_glibc = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+    reason="mallopt and mallinfo2 are glibc's",
+)
+
+
+@_needs_glibc
+def test_importing_the_package_leaves_the_c_allocator_as_glibc_set_it() -> None:
+    setup = "import numpy, tinygrad_nn, tinygrad_nn.cli, tinygrad_nn.viz\n"
+    assert _where_48_mib_comes_from(setup) == "mmap"
+
+
+@_needs_glibc
+def test_keep_freed_memory_serves_large_blocks_from_the_heap() -> None:
+    # The probe's other answer: without it, the test above could not fail.
+    setup = "import tinygrad_nn\nassert tinygrad_nn.keep_freed_memory()\n"
+    assert _where_48_mib_comes_from(setup) == "heap"
+
+
+@_needs_glibc
+def test_the_command_keeps_freed_memory_unless_the_environment_variable_says_0(
+    monkeypatch,
+) -> None:
+    setup = "import tinygrad_nn.cli as cli\ncli.main(['--version'])\n"
+    assert _where_48_mib_comes_from(setup) == "heap"
+    monkeypatch.setenv("TINYGRAD_NN_KEEP_FREED_MEMORY", "0")
+    assert _where_48_mib_comes_from(setup) == "mmap"
+
+
+def test_keep_freed_memory_refuses_a_threshold_mallopt_cannot_take() -> None:
+    with pytest.raises(ValueError, match=r"keep_freed_memory: mmap_threshold .*2\*\*31.*-1"):
+        tg.keep_freed_memory(mmap_threshold=-1)

@@ -15,11 +15,22 @@ The article's network, trained with the engine, and checked against the article'
 >>> params, cost_history = tinygrad_nn.train(X, Y, [2, 3, 1], epochs=10, lr=1.0)
 >>> tinygrad_nn.crosscheck(X, Y, [2, 3, 1]).ok
 True
+
+Importing the package needs numpy only and changes nothing in the process: the pictures
+(``tinygrad_nn.viz``, which uses graphviz and matplotlib when drawing) load on first use, and
+the allocator setting the command uses is opt-in (:func:`keep_freed_memory`).
+
+>>> tinygrad_nn.viz.to_dot(tinygrad_nn.Tensor([1.0]).exp()).splitlines()[0]
+'digraph tinygrad_nn {'
 """
 
-# Imported first: its settings apply to every array made after it (see its docstring).
-from tinygrad_nn import _allocator  # noqa: F401  (isort: skip)
+from __future__ import annotations
+
+import importlib
+import types
+
 from tinygrad_nn import data, nn, ops, optim, reference
+from tinygrad_nn._allocator import is_keeping_freed_memory, keep_freed_memory
 from tinygrad_nn._version import __version__
 from tinygrad_nn.compiler import CompileError, compile
 from tinygrad_nn.gradcheck import GradcheckError, gradcheck
@@ -49,6 +60,8 @@ __all__ = [
     "gradcheck",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "is_keeping_freed_memory",
+    "keep_freed_memory",
     "nn",
     "no_grad",
     "ops",
@@ -57,4 +70,21 @@ __all__ = [
     "set_detect_anomaly",
     "stack",
     "train",
+    "viz",
 ]
+
+# Subpackages loaded on first use (PEP 562), so that `import tinygrad_nn` stays numpy-only and
+# fast while `tinygrad_nn.viz.draw_graph(loss)` works after it.
+_LAZY_SUBMODULES = ("viz",)
+
+
+def __getattr__(name: str) -> types.ModuleType:
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f"tinygrad_nn.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'tinygrad_nn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,16 +1,20 @@
-"""Keep freed memory for reuse, so a training step does not page-fault on every temporary.
+"""Opt-in: keep freed memory for reuse, so a training step does not page-fault on every temporary.
 
 Why: numpy allocates every result afresh. With glibc's default settings a multi-megabyte array
 is served by ``mmap`` and handed back to the kernel when freed, so the next step's array of the
 same size starts as untouched pages: thousands of page faults per step (measured on the article's
 network at [64, 256, 256, 1], m = 1024: about 4,000 faults and 40% of the step's time). PyTorch
-avoids this with its caching allocator. We get the same effect by asking glibc to serve large
-blocks from its heap and to keep freed heap memory: the next step reuses the same pages.
+avoids this with its caching allocator. :func:`keep_freed_memory` gets the same effect by asking
+glibc to serve large blocks from its heap and to keep freed heap memory: the next step reuses the
+same pages.
 
-This changes two settings of the process's C allocator (all numpy code in the process gains), on
-Linux with glibc only; elsewhere it does nothing. Freed memory is kept up to ``trim_threshold``
-bytes instead of being returned to the operating system at once. Turn it off before importing
-tinygrad_nn with the environment variable ``TINYGRAD_NN_KEEP_FREED_MEMORY=0``.
+It retunes the whole process's C allocator (every library in the process is affected), so
+importing ``tinygrad_nn`` never does it: a program asks for it. The ``tinygrad-nn`` command and
+the benchmarks do, through :func:`keep_freed_memory_unless_disabled` (the environment variable
+``TINYGRAD_NN_KEEP_FREED_MEMORY=0`` keeps glibc's defaults there). It cannot be undone: setting
+either threshold with ``mallopt`` also switches off, for the rest of the process, glibc's dynamic
+adjustment of the mmap threshold, and no call turns that adjustment back on. Linux with glibc
+only; elsewhere it does nothing.
 """
 
 from __future__ import annotations
@@ -19,28 +23,31 @@ import ctypes
 import os
 import sys
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["is_keeping_freed_memory", "keep_freed_memory", "keep_freed_memory_unless_disabled"]
 
 # mallopt parameter numbers from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 
+#: Set to "0" to keep glibc's defaults in the command and the benchmarks.
+ENVIRONMENT_VARIABLE = "TINYGRAD_NN_KEEP_FREED_MEMORY"
+
 _state = {"enabled": False}
 
 
 def keep_freed_memory(
-    enabled: bool = True,
     mmap_threshold: int = 64 * 2**20,
     trim_threshold: int = 512 * 2**20,
 ) -> bool:
-    """Ask glibc to reuse freed memory instead of returning it to the kernel.
+    """Ask glibc to reuse freed memory instead of returning it to the kernel, for good.
 
-    Called once when ``tinygrad_nn`` is imported (unless ``TINYGRAD_NN_KEEP_FREED_MEMORY=0``).
+    Changes the allocator of the whole process: blocks smaller than ``mmap_threshold`` come from
+    the heap, and up to ``trim_threshold`` bytes of freed memory stay there for reuse. There is
+    no way back: glibc's dynamic mmap threshold stays off for the rest of the process (calling
+    this again only sets new thresholds). No result changes, only where the memory comes from.
 
     Parameters
     ----------
-    enabled : bool
-        ``False`` restores glibc's defaults (128 KiB thresholds, and its dynamic adjustment).
     mmap_threshold : int
         Blocks smaller than this come from the heap, whose freed memory is reused.
     trim_threshold : int
@@ -53,31 +60,57 @@ def keep_freed_memory(
 
     Examples
     --------
-    >>> from tinygrad_nn._allocator import keep_freed_memory
-    >>> isinstance(keep_freed_memory(), bool)
+    >>> import tinygrad_nn
+    >>> isinstance(tinygrad_nn.keep_freed_memory(), bool)
     True
     """
+    for name, value in (("mmap_threshold", mmap_threshold), ("trim_threshold", trim_threshold)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+            raise ValueError(
+                f"keep_freed_memory: {name} must be an int in [1, 2**31), as glibc's mallopt "
+                f"takes it; got {value!r}"
+            )
     if not sys.platform.startswith("linux"):
         return False
     try:
-        # glibc's soname first: find_library would spawn ldconfig (~20 ms at every import).
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
+        # glibc's soname: find_library would spawn ldconfig (~20 ms).
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):  # musl and other C libraries have no mallopt
         return False
-    if not enabled:
-        mmap_threshold, trim_threshold = 128 * 2**10, 128 * 2**10
     ok = bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
         mallopt(_M_TRIM_THRESHOLD, trim_threshold)
     )
-    _state["enabled"] = ok and enabled
+    _state["enabled"] = _state["enabled"] or ok
     return ok
 
 
+def keep_freed_memory_unless_disabled() -> bool:
+    """:func:`keep_freed_memory`, unless ``TINYGRAD_NN_KEEP_FREED_MEMORY=0`` (what the command and
+    the benchmarks call at start).
+
+    Returns
+    -------
+    bool
+        True if the settings are now in effect.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import _allocator
+    >>> isinstance(_allocator.keep_freed_memory_unless_disabled(), bool)
+    True
+    """
+    if os.environ.get(ENVIRONMENT_VARIABLE, "1").strip() == "0":
+        return _state["enabled"]
+    return keep_freed_memory()
+
+
 def is_keeping_freed_memory() -> bool:
-    """Whether :func:`keep_freed_memory` is in effect."""
+    """Whether :func:`keep_freed_memory` has been applied in this process.
+
+    Examples
+    --------
+    >>> import tinygrad_nn
+    >>> tinygrad_nn.keep_freed_memory() == tinygrad_nn.is_keeping_freed_memory()
+    True
+    """
     return _state["enabled"]
-
-
-if os.environ.get("TINYGRAD_NN_KEEP_FREED_MEMORY", "1") != "0":
-    keep_freed_memory()
