@@ -146,9 +146,12 @@ def test_demo_trains_the_article_network_with_the_article_gradient_descent(demo)
 @needs_dot
 def test_demo_graph_svg_is_xml_naming_ops_parameters_and_backward_rules(demo):
     texts = svg_texts(demo.out / "training_step.svg")
-    for expected in ("linear", "sigmoid", "bce_with_logits", "W1", "b1", "W3", "X", "Y", "cost",
-                     "dx = g·y·(1−y)", "(4, 2) float64"):
+    # The ops the article writes (issue 13: the graph records what was written, nothing fused).
+    for expected in ("matmul", "add", "sigmoid", "log", "mean", "W1", "b1", "W3", "X", "Y",
+                     "cost", "(4, 2) float64"):
         assert expected in texts, expected
+    assert "linear" not in texts and "bce_with_logits" not in texts
+    assert any("·(1−" in text for text in texts)  # sigmoid's rule, g·y·(1−y) in the graph's names
     # Drawn from the step's backward(retain_graph=True): the parameters show their gradients.
     assert any(text.startswith("grad") for text in texts)
 
@@ -316,7 +319,7 @@ def test_graph_writes_the_svg_and_the_dot_into_out(tmp_path):
     assert status == 0, stderr
     assert {path.name for path in tmp_path.iterdir()} == {"training_step.svg", "training_step.dot"}
     texts = svg_texts(tmp_path / "training_step.svg")
-    assert "W1" in texts and "sigmoid" in texts and "linear" in texts
+    assert "W1" in texts and "sigmoid" in texts and "matmul" in texts
     assert str(tmp_path / "training_step.svg") in stdout
 
 
@@ -392,7 +395,7 @@ BAD_ARGUMENTS = [
     ["train", "--epochs", "0"],
     ["train", "--epochs", "2.5"],
     ["train", "--dataset", "mnist"],
-    ["train", "--activation", "softplus"],
+    ["train", "--activation", "no-such-activation"],
     ["train", "--optimizer", "rmsprop"],
     ["train", "--optimizer", "sgd", "--momentum", "1.5"],
     ["train", "--optimizer", "adam", "--momentum", "0.9"],
@@ -500,3 +503,167 @@ def test_the_console_script_is_installed_and_runs():
                             timeout=60, check=False)
     assert result.returncode == 0
     assert result.stdout.strip() == f"tinygrad-nn {tinygrad_nn.__version__}"
+
+
+# ---------------------------------------------------------------------------------------------
+# output folders: never two runs in one folder
+# ---------------------------------------------------------------------------------------------
+
+
+def test_demo_and_train_default_to_different_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("demo", "--epochs", 1, "--quiet")[0] == 0
+    assert run("train", "--epochs", 1, "--layers", "2,4,1", "--quiet")[0] == 0
+    demo_record = json.loads((tmp_path / "out" / "demo" / "cost_history.json").read_text())
+    train_record = json.loads((tmp_path / "out" / "train" / "cost_history.json").read_text())
+    assert (demo_record["config"]["command"], train_record["config"]["command"]) == (
+        "demo", "train"
+    )
+
+
+def test_a_run_into_a_previous_runs_folder_replaces_it_whole(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "training.gif").write_bytes(b"GIF89a, an older run's")  # this run does not write it
+    (out / "model.npz").write_bytes(b"older")
+    status, _, stderr = run("demo", "--out", out, "--epochs", 1, "--quiet")
+    assert status == 0, stderr
+    assert not (out / "training.gif").exists()
+    assert nn.load(out / "model.npz").layer_dims == list(cli.DEMO_LAYERS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+
+
+def test_an_interrupted_run_leaves_the_previous_run_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert run("demo", "--out", out, "--epochs", 1, "--quiet")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tinygrad_nn.viz, "plot_decision_boundary", interrupted)
+    status, _, stderr = run("demo", "--out", out, "--epochs", 3, "--quiet")
+    assert status == 130 and "interrupted" in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_folder_holding_other_files_is_refused_and_left_alone(tmp_path):
+    (tmp_path / "thesis.tex").write_text("my work")
+    status, _, stderr = run("demo", "--out", tmp_path, "--epochs", 1, "--quiet")
+    assert status == 2
+    assert_one_line_error(stderr)
+    assert "--out" in stderr and "thesis.tex" in stderr and "new or empty folder" in stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
+
+
+def test_graph_refuses_to_draw_into_a_training_runs_folder(tmp_path):
+    out = tmp_path / "out"
+    assert run("demo", "--out", out, "--epochs", 1, "--quiet")[0] == 0
+    picture = (out / "training_step.dot").read_text()
+    status, _, stderr = run("graph", "--out", out, "--format", "dot")
+    assert status == 2
+    assert_one_line_error(stderr)
+    assert "training run" in stderr
+    assert (out / "training_step.dot").read_text() == picture
+
+
+def test_a_non_utf8_out_folder_gets_every_file_and_prints_its_name_escaped(tmp_path):
+    out = os.fsencode(tmp_path) + b"/caf\xe9"
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_nn", "demo", "--epochs", "1", "--quiet", "--out", out],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "caf\\xe9" in result.stdout and "Traceback" not in result.stderr
+    expected = OUTPUT_FILES if HAVE_DOT else OUTPUT_FILES - {"training_step.svg"}
+    assert set(os.listdir(out)) == {name.encode() for name in expected}
+
+
+# ---------------------------------------------------------------------------------------------
+# out of memory
+# ---------------------------------------------------------------------------------------------
+
+
+def run_with_memory_limit(*argv, limit=2 * 2**30):
+    """``python -m tinygrad_nn ARGV`` with its address space capped, so that a huge request
+    fails at once with a MemoryError instead of swapping the machine."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "tinygrad_nn", *map(str, argv)], capture_output=True, text=True,
+        timeout=300, check=False, preexec_fn=cap,
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS caps memory on Linux")
+@pytest.mark.parametrize(
+    "argv",
+    [["--layers", "2,100000,100000,1"], ["--samples", "1000000000"]],
+    ids=["huge layers", "huge samples"],
+)
+def test_running_out_of_memory_is_one_line_and_exit_status_1(tmp_path, argv):
+    result = run_with_memory_limit("train", *argv, "--epochs", 1, "--quiet", "--out",
+                                   tmp_path / "out")
+    assert result.returncode == 1, result.stderr
+    assert_one_line_error(result.stderr)
+    assert "out of memory" in result.stderr and argv[0] in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# what the run says
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_summary_line_says_how_many_examples_train_and_test_get(tmp_path):
+    status, stdout, stderr = run(
+        "train", "--samples", 4, "--epochs", 1, "--layers", "2,3,1", "--quiet",
+        "--out", tmp_path / "out",
+    )
+    assert status == 0, stderr
+    (line,) = [line for line in stdout.splitlines() if line.startswith("dataset:")]
+    assert "4 points" in line and "3 for training" in line and "1 held out" in line
+
+
+ADD_AN_ACTIVATION = """
+import contextlib, importlib.util, io, sys
+import numpy as np
+from tinygrad_nn import Tensor, nn, ops, viz
+from tinygrad_nn.cli import build_parser, main
+
+@ops.op(1, method="bent", activation_init="he")
+def bent(x):
+    '''y = x + |x|/2   dx = g·(1 + sign(x)/2)'''
+    return x + np.abs(x) / 2, lambda g: g * (1 + np.sign(x) / 2)
+ops.bent = bent  # where a definition in an ops module (ops/nonlinear.py...) ends up
+
+spec = importlib.util.spec_from_file_location("make_ops_doc", sys.argv[1])
+generator = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(generator)
+print("docs:", "### bent" in generator.render_ops_doc())
+x = Tensor([[1.0, -2.0]], requires_grad=True, name="x")
+print("explain:", "·(1 + sign(x)/2)" in str(viz.explain(bent(x).sum())))
+print("cli:", build_parser().parse_args(["train", "--activation", "bent"]).activation)
+print("mlp:", nn.MLP([2, 3, 1], activation="bent").activation)
+with contextlib.redirect_stdout(io.StringIO()):
+    status = main(["train", "--activation", "bent", "--epochs", "1", "--layers", "2,3,1",
+                   "--quiet", "--out", sys.argv[2]])
+print("train:", status)
+"""
+
+
+def test_an_activation_is_one_registered_op_for_docs_explain_the_cli_and_mlp(tmp_path):
+    generator = Path(__file__).resolve().parent.parent / "scripts" / "make_ops_doc.py"
+    result = subprocess.run(
+        [sys.executable, "-c", ADD_AN_ACTIVATION, str(generator), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:-1] == [
+        "docs: True", "explain: True", "cli: bent", "mlp: bent", "train: 0",
+    ]
