@@ -108,20 +108,55 @@ def test_each_op_is_its_own_node_with_its_name_and_its_backward_rules_from_the_r
     op_lines = [line for line in dot.splitlines() if "shape=ellipse" in line]
     assert len(op_lines) == 4  # linear, sigmoid, linear, bce_with_logits
     sigmoid = node_line(dot, "<B>sigmoid</B>")
-    assert "dx = g·y·(1−y)" in sigmoid
-    for rule in ops.REGISTRY["linear"].backward:
-        assert rule in dot
+    assert "dZ1 = g·A1·(1−A1)" in sigmoid  # the registry's dx = g·y·(1−y), in this graph's names
+    layer1 = [line for line in op_lines if "<B>linear</B>" in line and "W1" in line]
+    assert len(layer1) == 1
+    for rule in ("dW1 = g @ Xᵀ", "dX = W1ᵀ @ g", "db1 = g (summed over columns"):
+        assert rule in layer1[0]
 
 
 def test_show_formulas_false_keeps_op_names_but_drops_the_rules():
     dot = viz.to_dot(article_network()["J"], show_formulas=False)
     assert "<B>sigmoid</B>" in dot
-    assert "dx = g·y·(1−y)" not in dot
+    assert "g·A1·(1−A1)" not in dot and "g·y·(1−y)" not in dot
 
 
-def test_multi_input_ops_label_each_incoming_edge_with_the_rule_letter_of_that_input():
-    dot = viz.to_dot(article_network()["J"])
-    assert {"W", "A", "b"} <= set(re.findall(r"-> o\d+ \[label=<(\w+)>", dot))
+def test_rules_use_the_users_names_and_a_key_that_never_reads_as_a_users_tensor():
+    a = Tensor(2.0, requires_grad=True, name="a")
+    b = Tensor(3.0, requires_grad=True, name="b")
+    c = Tensor(1.0, requires_grad=True, name="c")
+    dot = viz.to_dot(b * a + c)  # mul's first input is the user's b
+    mul = node_line(dot, "<B>mul</B>")
+    assert "db = g·a" in mul and "da = g·b" in mul
+    # add's unnamed input (b*a) is keyed on its edge, by a name that is not the user's a or b
+    assert re.findall(r"-> o\d+ \[label=<(\w+)>", dot) == ["mul1"]
+    assert "dmul1 = g" in node_line(dot, "<B>add</B>")
+
+
+def test_an_unnamed_input_keeps_its_rule_letter_and_its_edge_carries_that_letter_as_a_key():
+    x = Tensor(2.0, requires_grad=True, name="x")
+    dot = viz.to_dot(x.exp() * x)  # mul's inputs: the unnamed exp(x), then x
+    mul = node_line(dot, "<B>mul</B>")
+    assert "da = g·x" in mul and "dx = g·a" in mul
+    assert re.findall(r"-> o\d+ \[label=<(\w+)>", dot) == ["a"]
+
+
+def test_an_input_used_twice_keeps_the_letters_with_one_key_per_edge():
+    x = Tensor(2.0, requires_grad=True, name="x")
+    mul = node_line(viz.to_dot(x * x), "<B>mul</B>")
+    assert "da = g·b" in mul and "db = g·a" in mul
+
+
+def test_intermediates_of_an_mlp_carry_the_articles_names():
+    from tinygrad_nn import nn
+
+    model = nn.MLP([2, 3, 1])
+    X = Tensor(np.ones((2, 4)), name="X")
+    Y = Tensor(np.ones((1, 4)), name="Y")
+    dot = viz.to_dot(nn.binary_cross_entropy(model(X), Y))
+    for name in ("Z1", "A1", "Z2", "A2"):
+        assert len([line for line in dot.splitlines() if f"<B>{name}</B>" in line]) == 1
+    assert "dZ2 = g·A2·(1−A2)" in node_line(dot, "dZ2 = g·A2")
 
 
 def test_small_tensors_show_their_values_and_big_ones_a_min_mean_max_summary():
@@ -225,11 +260,13 @@ def test_unknown_rankdir_max_nodes_or_collapse_are_value_errors_and_a_non_tensor
 
 
 @pytest.mark.parametrize("function", [viz.to_dot, viz.draw_graph, viz.explain])
-def test_a_graph_released_by_backward_is_a_value_error_that_says_to_retain_it(function):
-    loss = article_network()["J"]
-    loss.backward()
-    with pytest.raises(ValueError, match=r"backward\(retain_graph=True\)"):
-        function(loss)
+def test_the_graph_of_an_older_backward_is_a_value_error_that_says_to_retain_it(function):
+    old = article_network()["J"]
+    old.backward()
+    article_network(seed=1)["J"].backward()  # the thread's last backward is another graph now
+    with pytest.raises(ValueError, match=r"backward\(retain_graph=True\)") as caught:
+        function(old)
+    assert function.__name__ in str(caught.value) and "last backward()" in str(caught.value)
 
 
 # --- modules: clusters and collapsing -------------------------------------------------------------
@@ -306,7 +343,7 @@ def test_render_svg_shows_op_names_shapes_and_parameter_names_and_writes_the_dot
     path = viz.render(net["J"], tmp_path / "step.svg")
     assert path == tmp_path / "step.svg"
     texts = svg_texts(path)
-    for expected in ("linear", "sigmoid", "bce_with_logits", "W1", "b2", "X", "dx = g·y·(1−y)"):
+    for expected in ("linear", "sigmoid", "bce_with_logits", "W1", "b2", "X", "dZ1 = g·A1·(1−A1)"):
         assert expected in texts
     assert any("(3, 2)" in t for t in texts) and any(t.startswith("grad") for t in texts)
     assert (tmp_path / "step.dot").read_text(encoding="utf-8") == viz.to_dot(net["J"])
@@ -439,9 +476,11 @@ def test_explain_of_the_mlp_and_its_cost_names_unnamed_inputs_and_labels_X_and_Y
     X, Y = rng.normal(size=(2, 4)), (np.arange(4) % 2).reshape(1, 4)
     model = nn.MLP([2, 3, 1])
     text = str(viz.explain(nn.binary_cross_entropy(model(X), Y)))
-    assert re.search(r"dZ2 = dJ·\(σ\(Z2\) − Y\)/n", text)
+    # nn.Linear records matmul and add, the cost its formula: the article's names throughout
+    assert re.search(r"layer2\s+sigmoid\s+dZ2 = dA2·A2·\(1−A2\)", text)
     assert re.search(r"layer1\s+sigmoid\s+dZ1 = dA1·A1·\(1−A1\)", text)
-    assert re.search(r"layer1\s+linear\s+dW1 = dZ1 @ Xᵀ", text)
+    assert re.search(r"layer1\s+add\s+d\(W1@X\) = dZ1", text)
+    assert re.search(r"layer1\s+matmul\s+dW1 = d\(W1@X\) @ Xᵀ", text)
 
 
 def test_explain_visits_tensors_in_the_engines_order_and_ends_with_the_parameters_grads():

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_nn import modes
+from tinygrad_nn.graph_summary import GraphSummary  # picture summary
 
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
@@ -115,8 +116,10 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
     # An op's rule may return g itself or a view of it (add, reshape...), which must never be
     # written to or handed to a leaf without a copy.
     grads: dict[Tensor, list[Any]] = {root: [seed, False]}
+    summary = GraphSummary(root, retain_graph)  # picture summary: what viz draws afterwards
     for node in topological_order(root):
         entry = grads.pop(node, None)
+        summary.add(node, entry)  # picture summary
         if entry is None:
             continue
         g, owned = entry
@@ -168,6 +171,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
             # the user keeps the root (say, in a list of losses).
             node._rules = None
             node._parents = ()
+    summary.publish()  # picture summary
 
 
 def _accumulate_leaf_grad(leaf: Tensor, g: np.ndarray, owned: bool) -> None:

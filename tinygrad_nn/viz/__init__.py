@@ -27,13 +27,14 @@ digraph tinygrad_nn {
 """
 
 from tinygrad_nn.viz.explain import ExplainStep, Explanation, GradientFlow, explain
-from tinygrad_nn.viz.graph import GraphvizNotFoundError, draw_graph, render, to_dot
+from tinygrad_nn.viz.graph import to_dot
 from tinygrad_nn.viz.plots import (
     gradient_norms,
     plot_cost_history,
     plot_decision_boundary,
     plot_gradient_flow,
 )
+from tinygrad_nn.viz.render import GraphvizNotFoundError, draw_graph, render
 
 __all__ = [
     "ExplainStep",

@@ -7,17 +7,15 @@ import importlib
 import math
 import re
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from tinygrad_nn import ops as _ops
+from tinygrad_nn.graph_summary import GraphSummary, last_summary
 from tinygrad_nn.tensor import Tensor
 
-if TYPE_CHECKING:  # imported lazily at run time: optional dependencies
-    pass
-
-__all__ = []
+__all__: list[str] = []
 
 
 _SMALL = 6  # tensors with at most this many elements show their values, bigger ones a summary
@@ -43,21 +41,53 @@ def _optional(module: str, what: str) -> Any:
 
 def _released_error(what: str) -> ValueError:
     return ValueError(
-        f"{what}: the graph of this tensor was released by backward() (each op drops its inputs "
-        f"to free memory), so it cannot be walked any more. Call "
-        f"loss.backward(retain_graph=True) to keep the graph (the picture then shows the "
-        f"gradients too), or call {what}() before backward()"
+        f"{what}: the graph of this tensor was released by backward(), and it is not the graph "
+        f"of the last backward() on this thread (only that one leaves a summary to draw). Draw "
+        f"right after its backward(), call loss.backward(retain_graph=True) to keep the whole "
+        f"graph, or call {what}() before backward()"
     )
 
 
 def _check_root(root: Any, what: str) -> None:
     if not isinstance(root, Tensor):
         raise TypeError(f"{what}: root must be a tinygrad_nn Tensor; got {type(root).__name__}")
+
+
+class _View:
+    """The graph a picture draws: the live graph, or the summary backward() left of it.
+
+    ``root`` is the tensor itself, or its :class:`~tinygrad_nn.graph_summary.SummaryNode` when
+    backward() released the graph; :meth:`grad` also finds the intermediate gradients that
+    backward() computed (kept in the summary), which ``.grad`` holds only after retain_grad().
+    """
+
+    def __init__(self, root: Any, summary: GraphSummary | None, released: bool) -> None:
+        self.root = root
+        self.summary = summary
+        self.released = released
+
+    def grad(self, t: Any) -> Any:
+        grad = t.grad
+        if grad is None and self.summary is not None and not self.released:
+            grad = self.summary.gradient(t)
+        return grad
+
+
+def _resolve(root: Any, what: str) -> _View:
+    """Check ``root`` and find what to draw of it (see :class:`_View`)."""
+    _check_root(root, what)
+    summary = last_summary()
     if root.graph_released:
-        raise _released_error(what)
+        node = None if summary is None else summary.node(root)
+        if node is None:
+            raise _released_error(what)
+        return _View(node, summary, released=True)
+    if summary is not None and summary.retained and summary.covers(root):
+        return _View(root, summary, released=False)
+    return _View(root, None, released=False)
 
 
-def _walk(root: Tensor, what: str) -> list[Tensor]:
+def _walk(root: Any, what: str) -> list[Any]:
     """Every tensor ``root`` depends on, breadth first from the root (nearest first); no
     recursion, so a 10,000-op chain is fine."""
     seen = {id(root)}
@@ -95,8 +125,11 @@ def _nested(values: Any) -> str:
     return _number(values)
 
 
-def _summary(array: np.ndarray) -> tuple[str, str | None]:
-    """(values or min/mean/max, a warning about non-finite values or None)."""
+def _summary(array: np.ndarray | None) -> tuple[str, str | None]:
+    """(values or min/mean/max, a warning about non-finite values or None). ``None`` is an
+    array backward() did not keep (see :mod:`tinygrad_nn.graph_summary`)."""
+    if array is None:
+        return "not kept by backward()", None
     size = array.size
     if size == 0:
         return "empty", None

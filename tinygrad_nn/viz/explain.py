@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tinygrad_nn import ops as _ops
 from tinygrad_nn.tensor import Tensor, topological_order
+from tinygrad_nn.viz._common import _check_root, _input_letters, _resolve, _shape_text
+from tinygrad_nn.viz.names import _grad_name, _Namer, _substitute
 
-if TYPE_CHECKING:  # imported lazily at run time: optional dependencies
-    pass
-from tinygrad_nn.viz._common import (
-    _check_root,
-    _input_letters,
-    _number,
-    _released_error,
-    _shape_text,
-)
-
-__all__ = ['ExplainStep', 'Explanation', 'GradientFlow', 'explain']
-
-
-# --------------------------------------------------------------------------------------------
-# explain: the backward pass written out
-# --------------------------------------------------------------------------------------------
-
-_ACTIVATIONS = frozenset({"sigmoid", "tanh", "relu", "softmax", "log_softmax"})
-_BROADCASTING = frozenset({"add", "sub", "mul", "div", "pow"})
-_SIMPLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_NUMBER_NAME = re.compile(r"-?[0-9.]+(e[-+]?[0-9]+)?|nan|-?inf")
-_BRACKETED = re.compile(r"d?\([^()]*\)")  # "(W2@A1)" or its gradient "d(W2@A1)"
-_TRAILING_DIGITS = re.compile(r"[A-Za-z_]*?(\d+)$")
+__all__ = ["ExplainStep", "Explanation", "GradientFlow", "explain"]
 
 
 @dataclass(frozen=True)
@@ -223,128 +200,6 @@ class Explanation:
         return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=4096)
-def _paren(name: str) -> str:
-    """``name`` ready to go into a formula: compound names get parentheses."""
-    atomic = (_SIMPLE_NAME.fullmatch(name) or _NUMBER_NAME.fullmatch(name)
-              or _BRACKETED.fullmatch(name))
-    return name if atomic else f"({name})"
-
-
-@functools.lru_cache(maxsize=4096)
-def _grad_name(name: str) -> str:
-    return "d" + name if _SIMPLE_NAME.fullmatch(name) else f"d({name})"
-
-
-class _Namer:
-    """Names for the tensors of one graph, the article's where it can tell: ``Z2`` is what a
-    layer's linear part makes, ``A2`` its activation; the layer number comes from the module
-    scope (``layer2``) or a parameter's name (``W2``)."""
-
-    def __init__(self, root: Tensor) -> None:
-        self.root = root
-        self.names: dict[int, str] = {}
-        self.used: set[str] = set()
-        self.layers: dict[int, int | None] = {}
-        self.counters: dict[str, int] = {}
-
-    def layer(self, t: Tensor) -> int | None:
-        key = id(t)
-        if key in self.layers:
-            return self.layers[key]
-        number = None
-        if t.scope is not None:
-            match = _TRAILING_DIGITS.fullmatch(t.scope.rpartition(".")[2])
-            if match:
-                number = int(match.group(1))
-        if number is None and t.op is not None:
-            for p in t.parents:
-                if p.is_leaf and p.requires_grad and p.name:
-                    match = _TRAILING_DIGITS.fullmatch(p.name)
-                    if match:
-                        number = int(match.group(1))
-                        break
-            if number is None and t.op in _ACTIVATIONS and len(t.parents) == 1:
-                number = self.layers.get(id(t.parents[0]))
-        self.layers[key] = number
-        return number
-
-    def __call__(self, t: Tensor) -> str:
-        key = id(t)
-        if key in self.names:
-            return self.names[key]
-        if t.name:
-            name = t.name
-        elif t is self.root and t.size == 1:
-            name = "J"
-        elif t.is_leaf and not t.requires_grad and t.size == 1:
-            name = _number(float(t.data.reshape(-1)[0]))
-            self.names[key] = name  # constants may repeat: "1" is "1"
-            return name
-        else:
-            name = self._guess(t)
-        if name in self.used:
-            k = 2
-            while f"{name}_{k}" in self.used:
-                k += 1
-            name = f"{name}_{k}"
-        self.used.add(name)
-        self.names[key] = name
-        return name
-
-    def input_of(self, consumer: Tensor, position: int) -> str:
-        """Name the input at ``position`` of ``consumer``; unnamed data gets its role's name:
-        ``X`` for the first layer's input, ``Y`` for the labels of the fused cost."""
-        t = consumer.parents[position]
-        if id(t) in self.names or t.name or not t.is_leaf or t.requires_grad or t.size == 1:
-            return self(t)
-        role = None
-        if consumer.op in ("linear", "matmul") and position == 1:
-            number = self.layer(consumer)
-            if number is not None:
-                role = "X" if number <= 1 else f"A{number - 1}"
-        elif consumer.op == "bce_with_logits" and position == 1:
-            role = "Y"
-        if role is None or role in self.used:
-            return self(t)
-        self.used.add(role)
-        self.names[id(t)] = role
-        return role
-
-    def _guess(self, t: Tensor) -> str:
-        if t.is_leaf:
-            return self._count("param" if t.requires_grad else "const")
-        number = self.layer(t)
-        if number is not None:
-            if t.op in _ACTIVATIONS:
-                return f"A{number}"
-            if t.op == "linear" or (
-                t.op == "add" and any(p.op == "matmul" for p in t.parents)
-            ):
-                return f"Z{number}"
-        if t.op == "matmul" and len(t.parents) == 2:
-            return f"{_paren(self(t.parents[0]))}@{_paren(self(t.parents[1]))}"
-        return self._count(t.op or "t")
-
-    def _count(self, stem: str) -> str:
-        self.counters[stem] = self.counters.get(stem, 0) + 1
-        return f"{stem}{self.counters[stem]}"
-
-
-@functools.lru_cache(maxsize=256)
-def _variables_pattern(variables: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(v) for v in sorted(variables, key=len, reverse=True))
-    return re.compile(r"(?<![A-Za-z0-9_])(" + alternatives + r")(?![A-Za-z0-9_])")
-
-
-def _substitute(formula: str, names: Mapping[str, str]) -> str:
-    """Replace the formula's variable letters by this graph's names, as whole words."""
-    if not names:
-        return formula
-    pattern = _variables_pattern(tuple(sorted(names)))
-    return pattern.sub(lambda m: _paren(names[m.group(1)]), formula)
-
-
 def explain(loss: Tensor) -> Explanation:
     """The backward pass of ``loss``, written out for this graph: the chain rule, op by op.
 
@@ -357,8 +212,10 @@ def explain(loss: Tensor) -> Explanation:
     ``A{l}`` for a layer's linear part and activation (layer number from the module scope
     ``layer{l}`` or a parameter named ``W{l}``/``b{l}``), ``J`` for an unnamed scalar loss.
 
-    Works before ``backward()`` (no gradients are needed) and after
-    ``backward(retain_graph=True)``; a graph released by ``backward()`` is a ``ValueError``.
+    Works before ``backward()`` (no gradients are needed) and after it: after the last
+    ``backward()`` on this thread from its summary (:mod:`tinygrad_nn.graph_summary`), after
+    ``backward(retain_graph=True)`` from the graph itself. The graph of an older
+    ``backward()`` is gone: a ``ValueError``.
 
     Examples
     --------
@@ -382,15 +239,13 @@ def explain(loss: Tensor) -> Explanation:
        5          W1       W1.grad += dW1                                  (1, 2)
     """
     _check_root(loss, "explain")
+    loss = _resolve(loss, "explain").root
     if not loss.requires_grad:
         raise ValueError(
             "explain: this tensor does not require grad (no input has requires_grad=True, or it "
             "was computed under no_grad()), so backward() has nothing to do"
         )
     order = topological_order(loss)
-    for t in order:
-        if t.graph_released:
-            raise _released_error("explain")
     namer = _Namer(loss)
     for t in reversed(order):  # name in forward order, so A1 is named before Z2 = W2 @ A1 + b2
         for k in range(len(t.parents)):
@@ -415,7 +270,7 @@ def explain(loss: Tensor) -> Explanation:
     return Explanation(namer(loss), tuple(steps))
 
 
-def _op_step(t: Tensor, namer: _Namer, contributions: int) -> ExplainStep:
+def _op_step(t: Any, namer: _Namer, contributions: int) -> ExplainStep:
     name = namer(t)
     info = _ops.REGISTRY.get(t.op or "")
     letters = _input_letters(t.op or "", len(t.parents))
@@ -444,7 +299,7 @@ def _op_step(t: Tensor, namer: _Namer, contributions: int) -> ExplainStep:
             f"{_grad_name(p_name)} = rule {k + 1} of {t.op} applied to {_grad_name(name)}"
         )
         note = ""
-        if t.op in _BROADCASTING and p.shape != t.shape:
+        if info is not None and info.broadcasting and p.shape != t.shape:
             note = (f"the engine sums the broadcast axes: {_shape_text(t.shape)} → "
                     f"{_shape_text(p.shape)}")
         flows.append(GradientFlow(p_name, _grad_name(p_name), rule, p.shape, True, note))

@@ -31,7 +31,7 @@ def _figure_and_axes(
             raise TypeError(
                 f"{what}: ax must be a matplotlib Axes or None; got {type(ax).__name__}"
             )
-        return ax.figure, ax
+        return ax.get_figure(root=True), ax  # type: ignore[return-value]
     # A bare Figure, not pyplot: nothing global, no GUI backend, nothing to close.
     from matplotlib.figure import Figure
 
