@@ -24,8 +24,8 @@ trace cannot see).
 [0.5, 0.4, 0.3, 0.2]
 """
 
+from tinygrad_nn.compiler._trace import CompileError
 from tinygrad_nn.compiler.jit import CompiledFunction, compile
 from tinygrad_nn.compiler.plan import ExecutedStep, Plan
-from tinygrad_nn.compiler._trace import CompileError
 
 __all__ = ["CompileError", "CompiledFunction", "ExecutedStep", "Plan", "compile"]

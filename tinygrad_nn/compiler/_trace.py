@@ -92,6 +92,9 @@ class OpEvent:
     out: int
     requires_grad: bool
     input_requires_grad: tuple[bool, ...]
+    label: str | None = None  # what a fused kernel is called in the plan ("gemm_bias(out=Z1)")
+    recorded: list[int] | None = None  # the recorded events a fused kernel stands for
+    fused_parents: dict[int, Any] | None = None  # slots of recorded ops folded into this one
 
 
 @dataclass
@@ -143,6 +146,8 @@ class Tape:
     grads_none_at_end: list[GradRef] = field(default_factory=list)
     output: Any = None  # structure with ("slot", i) leaves
     optimizers: list[tuple[Any, tuple[Tensor, ...]]] = field(default_factory=list)
+    buffers: list[np.ndarray] = field(default_factory=list)  # planned by the passes
+    recorded: list[Any] = field(default_factory=list)  # the events as traced (before passes)
 
 
 # --------------------------------------------------------------------------------------------

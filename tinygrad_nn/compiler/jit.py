@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn import modes
-from tinygrad_nn.compiler.plan import Plan
 from tinygrad_nn.compiler._trace import CompileError, Tracer
+from tinygrad_nn.compiler.plan import Plan
 from tinygrad_nn.tensor import Tensor
 
 __all__ = ["CompiledFunction", "compile"]

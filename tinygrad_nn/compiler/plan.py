@@ -94,17 +94,19 @@ class Plan:
         ]
         self.expected = [(t, t.data, t.requires_grad) for _, t in self._leaves]
         self.steps: list[ExecutedStep] = []
+        if optimize:
+            from tinygrad_nn.compiler.passes import optimize as run_passes
+
+            run_passes(tape)
+        else:
+            tape.recorded = list(tape.events)
+        self._buffer_ids = {id(b) for b in tape.buffers}
         needs_rules = {n.slot for e in tape.events if isinstance(e, BackwardEvent)
                        for n in e.nodes if n.op is not None}
-        handled: set[int] = set()
-        del optimize  # the fast-kernel passes come next
-        for index, event in enumerate(tape.events):
-            if index in handled:
-                continue
-            step = self._generic(index, event, needs_rules)
-            if step is not None:
-                self.steps.append(step)
-        self.steps.sort(key=lambda s: min(s.recorded) if s.recorded else -1)
+        position = {id(e): i for i, e in enumerate(tape.recorded)}
+        for event in tape.events:
+            recorded = getattr(event, "recorded", None) or [position.get(id(event), -1)]
+            self.steps.append(self._generic(recorded, event, needs_rules))
         self._program = [s.run for s in self.steps]
 
     # ---- guards ---------------------------------------------------------------------------
@@ -159,7 +161,7 @@ class Plan:
         for slot, arg, cast, dtype in self._loaders:
             a = args[arg]
             a = a.data if isinstance(a, Tensor) else a
-            env[slot] = a.astype(dtype) if cast else a
+            env[slot] = a.astype(dtype, copy=False) if cast else a
         for slot, t in self._leaves:
             env[slot] = t.data
         for run in self._program:
@@ -216,7 +218,7 @@ class Plan:
 
     # ---- generic steps --------------------------------------------------------------------
 
-    def _generic(self, index: int, event: Any, needs_rules: set[int]) -> ExecutedStep | None:
+    def _generic(self, index: list[int], event: Any, needs_rules: set[int]) -> ExecutedStep:
         env, rules = self.env, self.rules
         if isinstance(event, OpEvent):
             forward, inputs, rest, static, out = (
@@ -231,11 +233,11 @@ class Plan:
                 if keep:
                     rules[out] = (r,) if callable(r) else tuple(r)
 
-            return ExecutedStep(f"op:{event.name}", [index], "forward", run_op)
+            return ExecutedStep(event.label or f"op:{event.name}", index, "forward", run_op)
         if isinstance(event, BackwardEvent):
-            return ExecutedStep("backward", [index], "backward", self._generic_backward(event))
+            return ExecutedStep("backward", index, "backward", self._generic_backward(event))
         if isinstance(event, UfuncEvent):
-            return ExecutedStep(f"numpy:{event.ufunc.__name__}", [index], "update",
+            return ExecutedStep(f"numpy:{event.ufunc.__name__}", index, "update",
                                 self._ufunc(event))
         if isinstance(event, SetItemEvent):
             target, key, value = event.target, event.key, event.value
@@ -243,7 +245,7 @@ class Plan:
             def run_setitem() -> None:
                 self.resolve(target)[key] = self.resolve(value)
 
-            return ExecutedStep("numpy:setitem", [index], "update", run_setitem)
+            return ExecutedStep("numpy:setitem", index, "update", run_setitem)
         if isinstance(event, HostEvent):
             method, owner, hargs, hkwargs = event.method, event.owner, event.args, event.kwargs
 
@@ -251,7 +253,7 @@ class Plan:
                 method(owner, *hargs, **hkwargs)
 
             name = f"{type(owner).__name__}.{method.__name__}"
-            return ExecutedStep(name, [index], "update", run_host)
+            return ExecutedStep(name, index, "update", run_host)
         raise CompileError(f"compile: cannot replay event {event!r}")
 
     def _ufunc(self, event: UfuncEvent) -> Callable[[], None]:
@@ -282,8 +284,14 @@ class Plan:
             for position, n in enumerate(event.nodes)
         ]
         root, seed = event.root, event.seed
+        buffer_ids = self._buffer_ids
+        leaves = [n.leaf_target for n in event.nodes if n.leaf_target is not None]
 
         def run_backward() -> None:
+            for ref in leaves:  # a grad kept from the last replay is a planned buffer: copy it
+                t = target(ref)  # before the kernels overwrite it (gradients accumulating)
+                if t.grad is not None and id(t.grad) in buffer_ids:
+                    t.grad = t.grad.copy()
             grads: dict[int, list[Any]] = {root: [env[seed], False]}
             for slot, leaf, parents, assign in nodes:
                 entry = grads.pop(slot, None)
