@@ -242,6 +242,7 @@ def test_legend_adds_one_node_explaining_the_styles_only_when_asked():
     with_legend = viz.to_dot(loss, legend=True)
     assert len(node_names(with_legend)) == len(node_names(viz.to_dot(loss))) + 1
     assert "parameter (leaf, requires grad)" in with_legend and "non-finite" in with_legend
+    assert "g = dL/d(output of the op)" in with_legend  # the letter every rule uses
 
 
 def test_unknown_rankdir_max_nodes_or_collapse_are_value_errors_and_a_non_tensor_a_type_error():
@@ -335,6 +336,20 @@ def test_draw_graph_returns_a_graphviz_digraph_whose_source_is_the_dot_text():
     graph = viz.draw_graph(loss, rankdir="TB", max_nodes=5)
     assert isinstance(graph, graphviz.Digraph)
     assert graph.source == viz.to_dot(loss, rankdir="TB", max_nodes=5)
+
+
+def test_the_articles_step_graph_fits_a_screen_at_the_default_size_with_readable_text(tmp_path):
+    """The demo's picture: the article's [2, 3, 1] MLP on 4 examples, its composed cost."""
+    from tinygrad_nn import data, nn
+
+    X_all, Y_all = data.load("article", m=4, seed=0)
+    J = nn.binary_cross_entropy(nn.MLP([2, 3, 1])(Tensor(X_all, name="X")), Tensor(Y_all))
+    J.backward()
+    root = ET.parse(viz.render(J, tmp_path / "step.svg", legend=True)).getroot()
+    width_pt = float(root.get("width").removesuffix("pt"))
+    assert width_pt * 96 / 72 <= 1600  # CSS pixels at 100 %
+    sizes = {float(t.get("font-size")) for t in root.iter(f"{SVG}text")}
+    assert min(sizes) >= 9
 
 
 def test_render_svg_shows_op_names_shapes_and_parameter_names_and_writes_the_dot_beside(tmp_path):

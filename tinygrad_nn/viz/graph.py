@@ -179,6 +179,10 @@ def _dot_body(
     lines.extend(edges)
     if legend:
         lines.extend(_legend_lines())
+        # Beside the root, where the graph narrows to one node: no extra width or height.
+        root_unit = unit_of[id(root)]
+        lines.append(f"\t{{rank=same; {root_unit}; legend}}\n")
+        lines.append(f"\t{root_unit} -> legend [style=invis]\n")
     return lines
 
 
@@ -220,7 +224,7 @@ def to_dot(
     show_values: bool = True,
     show_grads: bool = True,
     show_formulas: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     max_nodes: int | None = None,
     collapse: bool | str | None = None,
     legend: bool = False,
@@ -249,8 +253,9 @@ def to_dot(
         of intermediates included). The graph of an older ``backward()`` is a ``ValueError``.
     show_values, show_grads, show_formulas : bool
         Whether tensor boxes show values and gradients, and op nodes their backward rules.
-    rankdir : {"LR", "RL", "TB", "BT"}
-        Graphviz layout direction: left to right puts the inputs left and the loss right.
+    rankdir : {"TB", "LR", "BT", "RL"}
+        Graphviz layout direction: top to bottom (the default) puts the inputs on top and the
+        loss at the bottom, which keeps a network's picture narrow enough to read on a screen.
     max_nodes : int, optional
         Draw at most this many tensors (each op is drawn with the tensor it makes; a collapsed
         module counts as one), those nearest the root first. The rest are replaced by a note

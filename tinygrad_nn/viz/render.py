@@ -25,7 +25,7 @@ def draw_graph(
     show_values: bool = True,
     show_grads: bool = True,
     show_formulas: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "TB",
     max_nodes: int | None = None,
     collapse: bool | str | None = None,
     legend: bool = False,
