@@ -31,40 +31,25 @@ def _conv(name: str, x: np.ndarray, w: np.ndarray, stride, padding, dilation, gr
         )
     geo = geometry(name, x.shape, w.shape[2:], stride, padding, dilation)
     positions, taps = math.prod(geo.out), math.prod(geo.kernel)
-    spatial = tuple(range(2, 2 + nd))
-    # im2col: one row per output position, one column per (channel, kernel offset); the copy
-    # of the strided windows made by reshape is the only copy of the input.
-    cols = windows(pad(x, geo), geo).transpose(0, *spatial, 1, *(s + nd for s in spatial))
-    cols = cols.reshape(n * positions, c * taps)
-    if groups == 1:
-        w2 = w.reshape(f, c * taps)
-        y2 = cols @ w2.T
-    else:  # one batched product over the groups
-        cols = cols.reshape(n * positions, groups, cg * taps).transpose(1, 0, 2)
-        w2 = w.reshape(groups, f // groups, cg * taps)
-        y2 = (cols @ w2.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(n * positions, f)
-    y = np.ascontiguousarray(np.moveaxis(y2.reshape(n, *geo.out, f), -1, 1))
+    # im2col in the layout (N, groups, C/groups·taps, positions): the copy that reshape makes of
+    # the strided windows is the only copy of the input, and every product below then keeps
+    # numpy's (N, C, H, W) order, so no result needs transposing.
+    out_axes = tuple(range(2, 2 + nd))
+    cols = windows(pad(x, geo), geo).transpose(0, 1, *(a + nd for a in out_axes), *out_axes)
+    cols = cols.reshape(n, groups, cg * taps, positions)
+    w2 = w.reshape(groups, f // groups, cg * taps)
+    y = (w2 @ cols).reshape(n, f, *geo.out)  # one BLAS product per image and group
 
-    def flat(g: np.ndarray) -> np.ndarray:  # (N, F, *out) -> (N·P, F), as y2
-        g2 = np.moveaxis(g, 1, -1).reshape(n * positions, f)
-        return g2 if groups == 1 else g2.reshape(n * positions, groups, f // groups)
-
-    def d_x(g: np.ndarray) -> np.ndarray:
-        g2 = flat(g)
-        if groups == 1:
-            dcols = g2 @ w2
-        else:
-            dcols = (g2.transpose(1, 0, 2) @ w2).transpose(1, 0, 2)
-        dcols = dcols.reshape(n, *geo.out, c, *geo.kernel)
-        return add_windows(
-            lambda k: np.moveaxis(dcols[(Ellipsis, *k)], -1, 1), x.shape, geo, g.dtype
+    def d_x(g: np.ndarray) -> np.ndarray:  # the transposed convolution: wᵀ·g, then col2im
+        dcols = (w2.transpose(0, 2, 1) @ g.reshape(n, groups, f // groups, positions)).reshape(
+            n, c, *geo.kernel, *geo.out
         )
+        head = (slice(None), slice(None))
+        return add_windows(lambda k: dcols[(*head, *k)], x.shape, geo, g.dtype)
 
-    def d_w(g: np.ndarray) -> np.ndarray:
-        g2 = flat(g)
-        if groups == 1:
-            return (g2.T @ cols).reshape(w.shape)
-        return (g2.transpose(1, 2, 0) @ cols).reshape(w.shape)
+    def d_w(g: np.ndarray) -> np.ndarray:  # x correlated with g: Σ over images and positions
+        g4 = g.reshape(n, groups, f // groups, positions)
+        return (g4 @ cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
 
     return y, (d_x, d_w)
 
@@ -75,10 +60,11 @@ def conv2d(x, w, stride=1, padding=0, dilation=1, groups=1):
 
     ``x`` is (N, C, H, W), ``w`` is (F, C/groups, kh, kw), the result (N, F, H', W') with
     H' = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1. ``stride``, ``padding`` and
-    ``dilation`` are an int or a pair; zero padding. No bias: add one of shape (F, 1, 1), the
-    engine sums its gradient (``nn.Conv2d`` does). Computed as im2col (a strided view of the
-    windows, copied once) and one matrix product; the backward is one product per input, and
-    dx adds the windows back with one slice-add per kernel offset.
+    ``dilation`` are an int or a pair; zero padding; ``groups`` splits the channels into
+    independent groups. No bias: add one of shape (F, 1, 1), the engine sums its gradient
+    (``nn.Conv2d`` does). Computed as im2col (a strided view of the windows, copied once) and
+    one BLAS product (per image); the backward is one product per input, and dx adds the
+    windows back with one slice-add per kernel offset (col2im).
 
     Examples
     --------

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from tinygrad_nn.ops._windows import Geometry, add_windows, geometry, pad, windows
+from tinygrad_nn.ops._windows import Geometry, add_windows, geometry, offsets, pad
 from tinygrad_nn.ops.registry import op
 
 
@@ -33,7 +33,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """y = max of each window   dx = g to the window's first maximum (added where windows overlap)
 
     ``stride`` defaults to ``kernel_size``; padding is −inf (it never wins). At a tie inside a
-    window the first maximum in row-major order takes the gradient, as in PyTorch.
+    window the first maximum in row-major order takes the gradient, as in PyTorch; a window
+    holding NaN gives NaN, and its first NaN takes the gradient. Computed with one elementwise
+    maximum per kernel offset over strided slices (no copy of the windows).
 
     Examples
     --------
@@ -47,14 +49,27 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
              [0., 0.]]]]))
     """
     geo = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
-    taps = math.prod(geo.kernel)
-    flat = windows(pad(x, geo, -np.inf), geo).reshape(*x.shape[:2], *geo.out, taps)
-    first = flat.argmax(axis=-1)
-    y = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+    xp = pad(x, geo, -np.inf)
+    head = (slice(None), slice(None))
+    where = [w for _, w in offsets(geo)]  # the input slice each kernel offset reads
+    y = xp[(*head, *where[0])].copy()
+    for w in where[1:]:  # one elementwise maximum per kernel offset (no window copies)
+        np.maximum(y, xp[(*head, *w)], out=y)
 
     def d_x(g: np.ndarray) -> np.ndarray:
-        kw = geo.kernel[1]
-        return add_windows(lambda k: g * (first == k[0] * kw + k[1]), x.shape, geo, g.dtype)
+        dxp = np.zeros(xp.shape, dtype=g.dtype)
+        taken = np.zeros(y.shape, dtype=bool)  # windows whose first maximum was found
+        nan = np.isnan(y)
+        for w in where:  # offsets in row-major order: the first maximum takes g
+            part = xp[(*head, *w)]
+            hit = part == y
+            if nan.any():  # a NaN is the maximum of its window, as in PyTorch
+                hit |= np.isnan(part) & nan
+            hit &= ~taken
+            taken |= hit
+            dxp[(*head, *w)] += g * hit
+        return dxp[(*head, *(slice(p, p + n) for p, n in
+                             zip(geo.padding, x.shape[2:], strict=True)))]
 
     return y, d_x
 
@@ -64,7 +79,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """y = mean of each window   dx = g / (kh·kw) to every element of the window
 
     ``stride`` defaults to ``kernel_size``; zero padding counts in the mean (PyTorch's default,
-    ``count_include_pad=True``).
+    ``count_include_pad=True``). One slice-add per kernel offset, forward and backward.
 
     Examples
     --------
@@ -81,5 +96,11 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """
     geo = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
     taps = math.prod(geo.kernel)
-    y = windows(pad(x, geo), geo).sum(axis=(-2, -1)) / taps
+    xp = pad(x, geo)
+    head = (slice(None), slice(None))
+    where = [w for _, w in offsets(geo)]
+    y = xp[(*head, *where[0])].copy()
+    for w in where[1:]:  # one slice-add per kernel offset (no window copies)
+        y += xp[(*head, *w)]
+    y /= taps
     return y, lambda g: add_windows(lambda k: g / taps, x.shape, geo, g.dtype)
