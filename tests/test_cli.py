@@ -667,3 +667,33 @@ def test_an_activation_is_one_registered_op_for_docs_explain_the_cli_and_mlp(tmp
     assert result.stdout.split("\n")[:-1] == [
         "docs: True", "explain: True", "cli: bent", "mlp: bent", "train: 0",
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# compiled by default, --eager to switch it off
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["demo"], ["train", "--layers", "2,6,1", "--optimizer",
+                                                 "adam"]], ids=["demo", "train"])
+def test_compiled_and_eager_runs_give_the_same_costs(tmp_path, command):
+    histories = {}
+    for how in ("compiled", "eager"):
+        argv = [*command, "--epochs", 30, "--quiet", "--out", tmp_path / how]
+        status, _, stderr = run(*argv, *(["--eager"] if how == "eager" else []))
+        assert status == 0, stderr
+        record = json.loads((tmp_path / how / "cost_history.json").read_text())
+        assert record["config"]["compiled"] is (how == "compiled")
+        histories[how] = record["cost_history"]
+    np.testing.assert_allclose(histories["compiled"], histories["eager"], rtol=1e-12)
+
+
+def test_the_run_says_whether_it_was_compiled_and_prints_the_time_per_epoch(tmp_path):
+    for flag, how in (([], "compiled, tinygrad_nn.compile"), (["--eager"], "eager")):
+        status, stdout, stderr = run("demo", "--epochs", 5, "--quiet", "--out",
+                                     tmp_path / str(len(flag)), *flag)
+        assert status == 0, stderr
+        (line,) = [line for line in stdout.splitlines() if line.startswith("time:")]
+        assert "ms per epoch" in line and how in line
+        record = json.loads((tmp_path / str(len(flag)) / "cost_history.json").read_text())
+        assert record["median_epoch_ms"] > 0

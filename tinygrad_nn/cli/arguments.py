@@ -207,6 +207,11 @@ def _add_run_options(parser: argparse.ArgumentParser, command: str) -> None:
         "is refused (default: %(default)s)",
     )
     parser.add_argument(
+        "--eager", action="store_true",
+        help="run every training step op by op, as recorded, instead of replaying it through "
+        "tinygrad_nn.compile (default: compiled; both give the same numbers)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true",
         help="no progress bar (default: a progress bar on stderr)",
     )
@@ -358,6 +363,7 @@ class RunConfig:
     momentum: float
     epochs: int
     seed: int
+    compiled: bool = True  # trained through tinygrad_nn.compile (False: --eager)
 
     @property
     def multiclass(self) -> bool:
@@ -415,8 +421,10 @@ def train_config(args: argparse.Namespace) -> RunConfig:
     Examples
     --------
     >>> config = train_config(build_parser().parse_args(["train", "--optimizer", "sgd"]))
-    >>> config.lr, config.layers
-    (0.5, [2, 16, 16, 1])
+    >>> config.lr, config.layers, config.compiled
+    (0.5, [2, 16, 16, 1], True)
+    >>> train_config(build_parser().parse_args(["train", "--eager"])).compiled
+    False
     """
     classes, layers = _classes_and_layers(args, TRAIN_DEFAULTS["hidden"])
     if args.optimizer != "sgd" and args.momentum != 0.0:
@@ -426,6 +434,7 @@ def train_config(args: argparse.Namespace) -> RunConfig:
         command="train", dataset=args.dataset, samples=args.samples, noise=args.noise,
         classes=classes, layers=layers, activation=args.activation, optimizer=args.optimizer,
         lr=lr, momentum=args.momentum, epochs=args.epochs, seed=args.seed,
+        compiled=not args.eager,
     )
 
 
@@ -440,7 +449,7 @@ def demo_config(args: argparse.Namespace) -> RunConfig:
     return RunConfig(
         command="demo", dataset=DEMO_DATASET, samples=DEMO_SAMPLES, noise=None, classes=2,
         layers=list(DEMO_LAYERS), activation="sigmoid", optimizer="sgd", lr=DEMO_LR,
-        momentum=0.0, epochs=args.epochs, seed=TRAIN_DEFAULTS["seed"],
+        momentum=0.0, epochs=args.epochs, seed=TRAIN_DEFAULTS["seed"], compiled=not args.eager,
     )
 
 
@@ -456,7 +465,7 @@ def graph_config(args: argparse.Namespace) -> RunConfig:
     return RunConfig(
         command="graph", dataset=args.dataset, samples=args.samples, noise=args.noise,
         classes=classes, layers=layers, activation=args.activation, optimizer="sgd", lr=1.0,
-        momentum=0.0, epochs=1, seed=args.seed,
+        momentum=0.0, epochs=1, seed=args.seed, compiled=False,
     )
 
 

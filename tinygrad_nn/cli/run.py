@@ -18,6 +18,8 @@ import csv
 import io
 import json
 import math
+import statistics
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +48,8 @@ from tinygrad_nn.cli.outputs import (
     staged_folder,
     write,
 )
+from tinygrad_nn.compiler import CompileError
+from tinygrad_nn.compiler import compile as tn_compile
 from tinygrad_nn.optim import SGD, Adam, Optimizer
 from tinygrad_nn.tensor import Tensor, no_grad
 from tinygrad_nn.training import crosscheck
@@ -200,57 +204,90 @@ def _progress(total: int, enabled: bool, stream: IO[str]) -> Any:
 
 @dataclass
 class Trained:
-    """A finished run: the model, every epoch's cost, the first step's parameters and graph.
+    """A finished run: the model, every epoch's cost and time, the first step's parameters and
+    graph.
 
     Examples
     --------
-    >>> Trained(nn.MLP([2, 1]), [0.69], {}, "digraph {}").cost_history
+    >>> Trained(nn.MLP([2, 1]), [0.69], [0.001], {}, "digraph {}").cost_history
     [0.69]
     """
 
     model: nn.MLP
     cost_history: list[float]
+    epoch_seconds: list[float]
     initial_params: dict[str, np.ndarray]
     step_dot: str
+
+    @property
+    def median_epoch_ms(self) -> float:
+        """The median time of one epoch after the first (the first draws the graph; a compiled
+        run traces in its first epochs), in milliseconds.
+
+        Examples
+        --------
+        >>> Trained(nn.MLP([2, 1]), [0.7, 0.6, 0.5], [9.0, 0.002, 0.004], {}, "").median_epoch_ms
+        3.0
+        """
+        later = self.epoch_seconds[1:] or self.epoch_seconds
+        return 1e3 * statistics.median(later)
 
 
 def _train(
     config: RunConfig, problem: Problem, model: nn.MLP, optimizer: Optimizer, *, progress: bool,
     stderr: IO[str],
 ) -> Trained:
-    """Full-batch training; the first step's graph is kept (as DOT text) for the picture."""
+    """Full-batch training, through tinygrad_nn.compile unless --eager. The first step runs
+    eagerly and keeps its graph (as DOT text) for the picture."""
     loss_of = _loss_function(config)
     X, Y = _training_inputs(config, problem)
     initial_params = model.state_dict()
 
+    def step(X: Tensor, Y: Any) -> Tensor:
+        optimizer.zero_grad()
+        loss = loss_of(model, X, Y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    later_steps = tn_compile(step) if config.compiled else step
     cost_history: list[float] = []
+    epoch_seconds: list[float] = []
     step_dot = ""
     # A diverging run overflows on its way to NaN; the cost check below says so in one line,
     # so numpy's warnings would only repeat it as noise.
     with _progress(config.epochs, progress, stderr) as bar, np.errstate(over="ignore",
                                                                           invalid="ignore"):
         for epoch in range(1, config.epochs + 1):
-            optimizer.zero_grad()
-            loss = loss_of(model, X, Y)
-            loss.name = "cost"
+            start = time.perf_counter()
+            if epoch == 1:
+                optimizer.zero_grad()
+                loss = loss_of(model, X, Y)
+                loss.name = "cost"
+                # Keep the first step's graph until it is drawn, gradients included.
+                loss.backward(retain_graph=True)
+                step_dot = viz.to_dot(loss, legend=True)
+                optimizer.step()
+            else:
+                try:
+                    loss = later_steps(X, Y)
+                except CompileError as error:
+                    raise RunError(
+                        f"tinygrad_nn.compile cannot replay this step: {one_line(error)}; run "
+                        "with --eager"
+                    ) from error
             cost = loss.item()
+            epoch_seconds.append(time.perf_counter() - start)
+            del loss
             if not math.isfinite(cost):
                 raise RunError(
                     f"training diverged: the cost is {cost} at epoch {epoch}; try a smaller --lr "
                     f"(it is {config.lr:g})"
                 )
             cost_history.append(cost)
-            if epoch == 1:
-                # Keep the first step's graph until it is drawn, gradients included.
-                loss.backward(retain_graph=True)
-                step_dot = viz.to_dot(loss, legend=True)
-            else:
-                loss.backward()
-            del loss
-            optimizer.step()
             bar.set_postfix_str(f"cost={cost:.4f}", refresh=False)
             bar.update()
-    return Trained(model, cost_history, initial_params, step_dot)
+    return Trained(model, cost_history, epoch_seconds, initial_params, step_dot)
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +348,8 @@ def _describe(config: RunConfig, problem: Problem) -> list[str]:
         f"dataset:  {config.dataset}, {config.classes} classes, {m_train + m_test} points: "
         f"{m_train} for training, {m_test} held out for testing",
         f"network:  {config.layers}, {config.activation} hidden layers, {output}",
-        f"training: {optimizer}, {config.epochs} full-batch epochs",
+        f"training: {optimizer}, {config.epochs} full-batch epochs, "
+        + ("compiled (tinygrad_nn.compile)" if config.compiled else "eager (--eager)"),
     ]
 
 
@@ -353,8 +391,12 @@ def _run_training(
             "train_accuracy": _accuracy(model, problem.X_train, problem.Y_train,
                                         config.multiclass),
             "test_accuracy": _accuracy(model, problem.X_test, problem.Y_test, config.multiclass),
+            "median_epoch_ms": trained.median_epoch_ms,
         }
         print(f"cost:     {history[0]:.4f} -> {history[-1]:.4f}", file=stdout)
+        how = "compiled, tinygrad_nn.compile" if config.compiled else "eager, op by op"
+        print(f"time:     {trained.median_epoch_ms:.3f} ms per epoch (median; {how})",
+              file=stdout)
         print(
             f"accuracy: train {results['train_accuracy']:.1%}, "
             f"test {results['test_accuracy']:.1%}",
