@@ -622,6 +622,27 @@ def test_decision_boundary_accepts_class_scores_integer_labels_and_models_taking
     assert len([c for c in ax.collections if c.get_label().startswith("class")]) == 3
 
 
+def test_with_more_than_two_classes_each_region_and_its_points_share_one_hue():
+    from matplotlib.colors import to_rgb
+
+    angles = np.array([0.0, 2.1, 4.2])  # three classes around the origin
+    centres = np.stack([np.cos(angles), np.sin(angles)])
+
+    def nearest_centre(points):  # scores: minus the distance to each class's centre
+        p = np.asarray(points)
+        return -((p[:, None, :] - centres[:, :, None]) ** 2).sum(axis=0)
+
+    X = centres * 0.8
+    _, ax = viz.plot_decision_boundary(nearest_centre, X, np.array([0, 1, 2]), resolution=40)
+    regions = ax.collections[0].get_facecolor()
+    points = {c.get_label(): c.get_facecolor()[0] for c in ax.collections
+              if c.get_label().startswith("class")}
+    assert len(regions) == 3 and len(points) == 3
+    for k in range(3):
+        assert to_rgb(regions[k]) == to_rgb(points[f"class {k}"])
+    assert len({to_rgb(r) for r in regions}) == 3
+
+
 def test_decision_boundary_rejects_wrong_shapes_with_messages_naming_them():
     X = np.zeros((2, 4))
     Y = np.zeros((1, 4))

@@ -181,7 +181,7 @@ def plot_decision_boundary(
 
     figure, ax = _figure_and_axes(ax, what, (5.2, 4.4))
     classes = int(max(labels.max() + 1, 2, scores.shape[0]))
-    cmap_name = "RdBu" if classes == 2 else "tab10"
+    hues = _class_hues(classes)
     if scores.shape[0] == 1:
         surface = scores[0].reshape(grid_x.shape)
         filled = ax.contourf(grid_x, grid_y, surface, levels=np.linspace(0, 1, 11),
@@ -189,15 +189,13 @@ def plot_decision_boundary(
         ax.contour(grid_x, grid_y, surface, levels=[0.5], colors="k", linewidths=1.5)
         figure.colorbar(filled, ax=ax, label="P(class 1)")
     else:
+        # One explicit colour per class band: region k gets class k's hue, as its points do.
         region = scores.argmax(axis=0).reshape(grid_x.shape)
         ax.contourf(grid_x, grid_y, region, levels=np.arange(classes + 1) - 0.5,
-                    cmap=cmap_name, alpha=0.35)
-    import matplotlib as mpl
-
-    colours = mpl.colormaps[cmap_name]
+                    colors=hues, alpha=0.35)
     for k in np.unique(labels).astype(int):
         chosen = labels == k
-        colour = colours(0.9 if k == 1 else 0.1) if classes == 2 else colours(k % 10)
+        colour = hues[k]
         ax.scatter(X_np[0, chosen], X_np[1, chosen], s=14, color=colour, edgecolors="k",
                    linewidths=0.4, label=f"class {k}")
     ax.set_xlim(low[0], high[0])
@@ -207,6 +205,18 @@ def plot_decision_boundary(
     ax.set_title("decision boundary")
     ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
     return figure, ax
+
+
+def _class_hues(classes: int) -> list[tuple[float, float, float, float]]:
+    """One colour per class: the two ends of RdBu for two classes (matching the probability
+    shading), tab10's colours (repeating after ten) for more."""
+    import matplotlib as mpl
+
+    if classes == 2:
+        cmap = mpl.colormaps["RdBu"]
+        return [cmap(0.1), cmap(0.9)]
+    cmap = mpl.colormaps["tab10"]
+    return [cmap(k % 10) for k in range(classes)]
 
 
 def gradient_norms(model_or_params: Any) -> dict[str, float]:
