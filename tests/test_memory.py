@@ -309,3 +309,33 @@ def test_the_command_keeps_freed_memory_unless_the_environment_variable_says_0(
 def test_keep_freed_memory_refuses_a_threshold_mallopt_cannot_take() -> None:
     with pytest.raises(ValueError, match=r"keep_freed_memory: mmap_threshold .*2\*\*31.*-1"):
         tg.keep_freed_memory(mmap_threshold=-1)
+
+
+# ---- importing the package is light --------------------------------------------------------
+
+_IMPORTED_AFTER = """
+import sys
+import tinygrad_nn
+heavy = ("matplotlib", "graphviz", "tqdm", "sklearn", "PIL", "torch", "tinygrad_nn.viz")
+print(" ".join(name for name in heavy if name in sys.modules) or "none")
+print(tinygrad_nn.viz.draw_graph.__module__)
+print(" ".join(name for name in ("matplotlib", "graphviz") if name in sys.modules) or "none")
+"""
+
+
+def test_importing_the_package_loads_numpy_only_and_viz_on_first_use() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AFTER], capture_output=True, text=True, check=True,
+        timeout=120,
+    )
+    before, viz_module, after_viz = done.stdout.splitlines()
+    assert before == "none"
+    # tn.viz works without `from tinygrad_nn import viz`:
+    assert viz_module.startswith("tinygrad_nn.viz.")
+    assert after_viz == "none"  # the pictures' libraries load only when a picture is drawn
+
+
+def test_the_package_names_viz_as_an_attribute() -> None:
+    assert "viz" in dir(tg) and "viz" in tg.__all__
+    with pytest.raises(AttributeError, match="no attribute 'vis'"):
+        tg.vis  # noqa: B018
