@@ -592,4 +592,9 @@ class Tensor:
             seed = seed.astype(self.dtype, copy=False)
         run_backward(self, seed, retain_graph)
 
+    def _repr_html_(self) -> str:  # a notebook's display: shape, dtype, values, .grad
+        from tinygrad_nn.viz.html import tensor_html  # picture summary (viz imports Tensor)
+
+        return tensor_html(self)
+
     # Ops (+, @, sigmoid, sum, ...) are attached to this class by tinygrad_nn.ops.

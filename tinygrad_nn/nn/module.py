@@ -311,6 +311,11 @@ output_activation='sigmoid')
         }
         save_arrays(path, {name: parameter.data for name, parameter in named}, metadata)
 
+    def _repr_html_(self) -> str:  # a notebook's display: layers and parameter counts
+        from tinygrad_nn.viz.html import module_html  # viz imports nn's Tensor: no cycle here
+
+        return module_html(self)
+
     def __repr__(self) -> str:
         config = self.config()
         if config is None:
