@@ -191,6 +191,92 @@ def test_an_activation_with_two_inputs_is_refused_at_registration() -> None:
     assert "bad_act" not in ops.REGISTRY
 
 
+# ---- Tensor's methods: written out in its class body, one per registered method/operator ----
+
+_OP_FUNCTIONS = {f.__name__: attr for attr, f in vars(ops).items() if hasattr(f, "__wrapped__")}
+_METHODS = [
+    (name, attribute)
+    for name, info in ops.REGISTRY.items()
+    for attribute in ((info.method,) if info.method else ()) + info.operators
+]
+
+
+@pytest.mark.parametrize(("op_name", "attribute"), _METHODS, ids=[a for _, a in _METHODS])
+def test_every_registered_method_and_operator_is_written_in_tensor_and_calls_its_op(
+    op_name: str, attribute: str
+) -> None:
+    function = Tensor.__dict__.get(attribute)
+    assert callable(function), f"op '{op_name}': add `def {attribute}(self, ...)` to Tensor"
+    assert _OP_FUNCTIONS[op_name] in function.__code__.co_names, (
+        f"Tensor.{attribute} does not call ops.{_OP_FUNCTIONS[op_name]}"
+    )
+
+
+@pytest.mark.parametrize(("op_name", "attribute"), _METHODS, ids=[a for _, a in _METHODS])
+def test_every_method_docstring_is_its_ops_formula(op_name: str, attribute: str) -> None:
+    assert getattr(Tensor, attribute).__doc__ == ops.REGISTRY[op_name].formula
+
+
+def test_a_forgotten_method_line_fails_the_method_check() -> None:
+    @ops.op(1, method="forgotten_cube")
+    def forgotten_cube(x):
+        """y = x³   dx = g·3x²"""
+        return x**3, lambda g: g * 3 * x**2
+
+    try:
+        with pytest.raises(AssertionError, match=r"forgotten_cube.*def forgotten_cube"):
+            test_every_registered_method_and_operator_is_written_in_tensor_and_calls_its_op(
+                "forgotten_cube", "forgotten_cube"
+            )
+    finally:
+        del ops.REGISTRY["forgotten_cube"]
+
+
+OPERATOR_CASES = [
+    ("add", lambda a, b: a + b, np.add),
+    ("add", lambda a, b: 2.0 + b, lambda a, b: 2.0 + b),
+    ("sub", lambda a, b: a - b, np.subtract),
+    ("sub", lambda a, b: 2.0 - b, lambda a, b: 2.0 - b),
+    ("mul", lambda a, b: 3.0 * b, lambda a, b: 3.0 * b),
+    ("div", lambda a, b: a / b, np.divide),
+    ("div", lambda a, b: 2.0 / b, lambda a, b: 2.0 / b),
+    ("pow", lambda a, b: a**b, np.power),
+    ("pow", lambda a, b: 2.0**b, lambda a, b: 2.0**b),
+    ("matmul", lambda a, b: a @ b.T, lambda a, b: a @ b.T),
+    ("matmul", lambda a, b: np.ones((2, 3)) @ b, lambda a, b: np.ones((2, 3)) @ b),
+    ("neg", lambda a, b: -a, np.negative),
+    ("abs", lambda a, b: abs(a), np.abs),
+    ("getitem", lambda a, b: a[1:, 0], lambda a, b: a[1:, 0]),
+    ("lt", lambda a, b: a < b, np.less),
+    ("le", lambda a, b: a <= b, np.less_equal),
+    ("gt", lambda a, b: a > b, np.greater),
+    ("ge", lambda a, b: a >= b, np.greater_equal),
+    ("eq", lambda a, b: a == b, np.equal),
+    ("ne", lambda a, b: a != b, np.not_equal),
+]
+
+
+@pytest.mark.parametrize(("op_name", "expression", "expected"), OPERATOR_CASES)
+def test_python_operators_record_their_op_with_operands_in_order(op_name, expression, expected):
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(0.5, 2.0, size=(3, 3)), rng.uniform(0.5, 2.0, size=(3, 3))
+    out = expression(Tensor(a, requires_grad=True), Tensor(b, requires_grad=True))
+    assert out.op == op_name
+    np.testing.assert_array_equal(out.data, expected(a, b))
+
+
+def test_every_registered_operator_has_a_python_syntax_case() -> None:
+    covered = {name for name, _, _ in OPERATOR_CASES}
+    with_operators = {name for name, info in ops.REGISTRY.items() if info.operators}
+    assert with_operators <= covered, with_operators - covered
+
+
+def test_tensors_hash_by_identity_although_equality_is_elementwise() -> None:
+    a, b = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
+    assert len({a, b}) == 2 and {a: 1}[a] == 1
+    np.testing.assert_array_equal((a == b).data, [True, True])
+
+
 # ---- property tests over random broadcastable shapes ----------------------------------------
 
 

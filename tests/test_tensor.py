@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import tempfile
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -347,3 +349,29 @@ def test_gradcheck_error_is_an_assertion_error() -> None:
 def test_gradcheck_refuses_float32_inputs() -> None:
     with pytest.raises(TypeError, match="float64"):
         gradcheck(lambda t: t * 2, [Tensor(np.ones(2, np.float32), requires_grad=True)])
+
+
+# ---- typing: user code type-checks against the Tensor's written-out methods -----------------
+
+
+def test_user_code_type_checks_with_mypy(tmp_path) -> None:
+    import mypy.api
+
+    root = Path(__file__).resolve().parent.parent
+    wrong = tmp_path / "wrong_user_code.py"
+    wrong.write_text(
+        "from tinygrad_nn import Tensor\n"
+        "x = Tensor([1.0])\n"
+        "x.sigmoid(3)\n"
+        "y: str = x * 2\n",
+        encoding="utf-8",
+    )
+    cache = Path(tempfile.gettempdir()) / "tinygrad_nn-mypy-cache"
+    stdout, _, _ = mypy.api.run([
+        str(root / "tests" / "typing_check.py"), str(wrong), "--follow-imports=silent",
+        "--config-file", str(root / "pyproject.toml"), "--cache-dir", str(cache),
+    ])
+    errors = [line for line in stdout.splitlines() if ": error:" in line]
+    assert not [e for e in errors if "typing_check.py" in e], stdout
+    assert any("wrong_user_code.py:3" in e and '"sigmoid"' in e for e in errors), stdout
+    assert any("wrong_user_code.py:4" in e and '"Tensor"' in e for e in errors), stdout

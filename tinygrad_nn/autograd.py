@@ -19,6 +19,7 @@ import linecache
 import os
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -198,7 +199,7 @@ def _user_frame() -> tuple[str, int, str] | None:
     Walks frames directly and reads no source (that waits for an error), because anomaly mode
     calls this for every op.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_PACKAGE_PREFIX):

@@ -20,9 +20,10 @@ backward formulas side by side) live in :mod:`tinygrad_nn.ops`.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from tinygrad_nn import modes
 from tinygrad_nn.autograd import (
@@ -63,6 +64,13 @@ __all__ = [
 # Every tensor gets the next number when it is made. An op's inputs always exist before its
 # output, so "newest first" is a topological order: the engine sorts by it instead of searching.
 _next_creation_number = itertools.count().__next__
+
+#: What an op accepts besides a Tensor: numbers and arrays, which become constants.
+Operand: TypeAlias = "Tensor | ArrayLike"
+#: A reduction's ``axis``: one axis, several, or all (None).
+Axis: TypeAlias = int | tuple[int, ...] | None
+#: A window size, stride, padding or dilation: one int for every axis, or one per axis.
+Size: TypeAlias = int | tuple[int, ...]
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,28 +188,38 @@ class Tensor:
                 f"only floating tensors can require grad; got dtype {array.dtype} (an index or "
                 f"mask); convert with .astype(np.float64) if it is data"
             )
-        self._set_leaf_fields(array, bool(requires_grad))
+        self._set_fields(array, bool(requires_grad))
         self.name = name
 
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Make a leaf around ``data`` without copying or validating it (internal fast path)."""
         out = object.__new__(cls)
-        out._set_leaf_fields(data, requires_grad)
+        out._set_fields(data, requires_grad)
         return out
 
-    def _set_leaf_fields(self, data: np.ndarray, requires_grad: bool) -> None:
+    def _set_fields(
+        self,
+        data: np.ndarray,
+        requires_grad: bool,
+        op: str | None = None,
+        parents: tuple[Tensor, ...] = (),
+        rules: tuple[BackwardRule, ...] | None = None,
+        versions_seen: tuple[int, ...] = (),
+    ) -> None:
+        """Set every field a tensor has, in one place: leaves take the defaults, op results
+        (:meth:`_from_op`) pass what the op recorded."""
         self.data: np.ndarray = data
         self.grad: np.ndarray | None = None
-        self.name: str | None = None
+        self.name = None
         self._requires_grad = requires_grad
         self._retains_grad = False
-        self._op: str | None = None
-        self._parents: tuple[Tensor, ...] = ()
-        self._rules: tuple[BackwardRule | None, ...] | None = None
+        self._op = op
+        self._parents = parents
+        self._rules = rules
         self._scope = modes.state.scope
         self._version = 0
-        self._versions_seen: tuple[int, ...] = ()
+        self._versions_seen = versions_seen
         self._creation_line: tuple[str, int, str] | None = None
         self._seq = _next_creation_number()
 
@@ -211,19 +229,10 @@ class Tensor:
         data: np.ndarray,
         op: str,
         parents: tuple[Tensor, ...],
-        rules: tuple[BackwardRule | None, ...],
+        rules: tuple[BackwardRule, ...],
     ) -> Tensor:
         """Make an op's result (no copy, no validation: the op produced ``data``)."""
         out = object.__new__(cls)
-        out.data = data
-        out.grad = None
-        out.name = None
-        out._retains_grad = False
-        out._op = op
-        out._scope = modes.state.scope
-        out._version = 0
-        out._creation_line = None
-        out._seq = _next_creation_number()
         requires_grad = False
         if modes.state.grad_enabled and data.dtype.kind == "f":  # boolean/integer results: no grad
             for parent in parents:
@@ -231,26 +240,21 @@ class Tensor:
                     requires_grad = True
                     break
         if requires_grad:
-            out._requires_grad = True
-            out._parents = parents
-            out._rules = rules
             # The inputs' versions now, to catch an in-place change before backward().
-            out._versions_seen = (
+            versions = (
                 (parents[0]._version,)
                 if len(parents) == 1
                 else (parents[0]._version, parents[1]._version)
                 if len(parents) == 2
                 else tuple(p._version for p in parents)
             )
+            out._set_fields(data, True, op, parents, rules, versions)
             if modes.state.anomaly_enabled:
                 out._creation_line = _user_frame()
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
-            out._requires_grad = False
-            out._parents = parents if modes.state.grad_enabled else ()
-            out._rules = None
-            out._versions_seen = ()
+            out._set_fields(data, False, op, parents if modes.state.grad_enabled else ())
         if modes.state.anomaly_enabled:
             _check_forward(out)
         return out
@@ -516,16 +520,16 @@ class Tensor:
         self.mark_modified()
         return self
 
-    def __iadd__(self, other: Any) -> Tensor:
+    def __iadd__(self, other: Operand) -> Tensor:
         return self._inplace("+=", other, np.add)
 
-    def __isub__(self, other: Any) -> Tensor:
+    def __isub__(self, other: Operand) -> Tensor:
         return self._inplace("-=", other, np.subtract)
 
-    def __imul__(self, other: Any) -> Tensor:
+    def __imul__(self, other: Operand) -> Tensor:
         return self._inplace("*=", other, np.multiply)
 
-    def __itruediv__(self, other: Any) -> Tensor:
+    def __itruediv__(self, other: Operand) -> Tensor:
         return self._inplace("/=", other, np.divide)
 
     def mark_modified(self) -> None:
@@ -597,4 +601,162 @@ class Tensor:
 
         return tensor_html(self)
 
-    # Ops (+, @, sigmoid, sum, ...) are attached to this class by tinygrad_nn.ops.
+    # ---- the ops, one line each --------------------------------------------------------------
+    # Every method and operator the op registry names is written here, calling its op in
+    # tinygrad_nn.ops (``F``); a test fails if one is missing. Each one's docstring is its op's
+    # formula (``Tensor.sigmoid.__doc__``), set by the registry; the op's own docstring has the
+    # details and an example. A reflected operator (``2 - x``) passes the other operand first.
+
+    def add(self, other: Operand) -> Tensor: return F.add(self, other)
+    def sub(self, other: Operand) -> Tensor: return F.sub(self, other)
+    def mul(self, other: Operand) -> Tensor: return F.mul(self, other)
+    def div(self, other: Operand) -> Tensor: return F.div(self, other)
+    def pow(self, exponent: Operand) -> Tensor: return F.pow_(self, exponent)
+    def matmul(self, other: Operand) -> Tensor: return F.matmul(self, other)
+    def __add__(self, other: Operand) -> Tensor: return F.add(self, other)
+    def __sub__(self, other: Operand) -> Tensor: return F.sub(self, other)
+    def __mul__(self, other: Operand) -> Tensor: return F.mul(self, other)
+    def __truediv__(self, other: Operand) -> Tensor: return F.div(self, other)
+    def __pow__(self, exponent: Operand) -> Tensor: return F.pow_(self, exponent)
+    def __matmul__(self, other: Operand) -> Tensor: return F.matmul(self, other)
+    def __radd__(self, other: Operand) -> Tensor: return F.add(other, self)
+    def __rsub__(self, other: Operand) -> Tensor: return F.sub(other, self)
+    def __rmul__(self, other: Operand) -> Tensor: return F.mul(other, self)
+    def __rtruediv__(self, other: Operand) -> Tensor: return F.div(other, self)
+    def __rpow__(self, other: Operand) -> Tensor: return F.pow_(other, self)
+    def __rmatmul__(self, other: Operand) -> Tensor: return F.matmul(other, self)
+
+    def neg(self) -> Tensor: return F.neg(self)
+    def exp(self) -> Tensor: return F.exp(self)
+    def log(self) -> Tensor: return F.log(self)
+    def sigmoid(self) -> Tensor: return F.sigmoid(self)
+    def tanh(self) -> Tensor: return F.tanh(self)
+    def relu(self) -> Tensor: return F.relu(self)
+    def sqrt(self) -> Tensor: return F.sqrt(self)
+    def abs(self) -> Tensor: return F.abs_(self)
+    def __neg__(self) -> Tensor: return F.neg(self)
+    def __abs__(self) -> Tensor: return F.abs_(self)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return F.sum_(self, axis, keepdims)
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return F.mean(self, axis, keepdims)
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return F.max_(self, axis, keepdims)
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return F.min_(self, axis, keepdims)
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor: return F.reshape(self, *shape)
+    def transpose(self, *axes: int | tuple[int, ...]) -> Tensor: return F.transpose(self, *axes)
+    def __getitem__(self, index: Any) -> Tensor: return F.getitem(self, index)
+    def softmax(self, axis: int = -1) -> Tensor: return F.softmax(self, axis)
+    def log_softmax(self, axis: int = -1) -> Tensor: return F.log_softmax(self, axis)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return F.logsumexp(self, axis, keepdims)
+    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return F.var(self, axis, ddof, keepdims)
+    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return F.std(self, axis, ddof, keepdims)
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return F.prod(self, axis, keepdims)
+    def cumsum(self, axis: int | None = None) -> Tensor: return F.cumsum(self, axis)
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return F.argmax(self, axis, keepdims)
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return F.argmin(self, axis, keepdims)
+
+    def log1p(self) -> Tensor: return F.log1p(self)
+    def expm1(self) -> Tensor: return F.expm1(self)
+    def sin(self) -> Tensor: return F.sin(self)
+    def cos(self) -> Tensor: return F.cos(self)
+    def sign(self) -> Tensor: return F.sign(self)
+    def rsqrt(self) -> Tensor: return F.rsqrt(self)
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return F.leaky_relu(self, negative_slope)
+    def elu(self, alpha: float = 1.0) -> Tensor: return F.elu(self, alpha)
+    def gelu(self, approximate: str = "none") -> Tensor: return F.gelu(self, approximate)
+    def silu(self) -> Tensor: return F.silu(self)
+    def softplus(self, beta: float = 1.0) -> Tensor: return F.softplus(self, beta)
+    def dropout(
+        self, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None
+    ) -> Tensor:
+        return F.dropout(self, p, training, rng)
+
+    # comparisons give boolean tensors (no gradient); == and != compare elementwise, so a
+    # Tensor hashes by identity, as before
+    def lt(self, other: Operand) -> Tensor: return F.lt(self, other)
+    def le(self, other: Operand) -> Tensor: return F.le(self, other)
+    def gt(self, other: Operand) -> Tensor: return F.gt(self, other)
+    def ge(self, other: Operand) -> Tensor: return F.ge(self, other)
+    def eq(self, other: Operand) -> Tensor: return F.eq(self, other)
+    def ne(self, other: Operand) -> Tensor: return F.ne(self, other)
+    def __lt__(self, other: Operand) -> Tensor: return F.lt(self, other)
+    def __le__(self, other: Operand) -> Tensor: return F.le(self, other)
+    def __gt__(self, other: Operand) -> Tensor: return F.gt(self, other)
+    def __ge__(self, other: Operand) -> Tensor: return F.ge(self, other)
+    def __eq__(self, other: object) -> Tensor: return F.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor: return F.ne(self, other)  # type: ignore[override]
+    __hash__ = object.__hash__
+    def maximum(self, other: Operand) -> Tensor: return F.maximum(self, other)
+    def minimum(self, other: Operand) -> Tensor: return F.minimum(self, other)
+    def clip(self, low: ArrayLike | None = None, high: ArrayLike | None = None) -> Tensor:
+        return F.clip(self, low, high)
+    def masked_fill(self, mask: Operand, value: float) -> Tensor:
+        return F.masked_fill(self, mask, value)
+    def tril(self, k: int = 0) -> Tensor: return F.tril(self, k)
+    def triu(self, k: int = 0) -> Tensor: return F.triu(self, k)
+
+    def conv2d(
+        self, weight: Operand, stride: Size = 1, padding: Size = 0, dilation: Size = 1,
+        groups: int = 1,
+    ) -> Tensor:
+        return F.conv2d(self, weight, stride, padding, dilation, groups)
+    def conv1d(
+        self, weight: Operand, stride: Size = 1, padding: Size = 0, dilation: Size = 1,
+        groups: int = 1,
+    ) -> Tensor:
+        return F.conv1d(self, weight, stride, padding, dilation, groups)
+    def max_pool2d(
+        self, kernel_size: Size, stride: Size | None = None, padding: Size = 0
+    ) -> Tensor:
+        return F.max_pool2d(self, kernel_size, stride, padding)
+    def avg_pool2d(
+        self, kernel_size: Size, stride: Size | None = None, padding: Size = 0
+    ) -> Tensor:
+        return F.avg_pool2d(self, kernel_size, stride, padding)
+
+    def expand(self, *shape: int | tuple[int, ...]) -> Tensor: return F.expand(self, *shape)
+    def pad(self, widths: Any, value: float = 0.0) -> Tensor: return F.pad(self, widths, value)
+    def tile(self, *reps: int | tuple[int, ...]) -> Tensor: return F.tile(self, *reps)
+    def repeat(self, repeats: int | ArrayLike, axis: int | None = None) -> Tensor:
+        return F.repeat(self, repeats, axis)
+    def flip(self, axis: Axis = None) -> Tensor: return F.flip(self, axis)
+    def take_along_axis(self, indices: Any, axis: int) -> Tensor:
+        return F.take_along_axis(self, indices, axis)
+    # helpers recorded as reshape/transpose/getitem (their docstrings come from tinygrad_nn.ops)
+    def flatten(self, start: int = 0, end: int = -1) -> Tensor: return F.flatten(self, start, end)
+    def squeeze(self, axis: Axis = None) -> Tensor: return F.squeeze(self, axis)
+    def unsqueeze(self, axis: int) -> Tensor: return F.unsqueeze(self, axis)
+    def permute(self, *axes: int) -> Tensor: return F.permute(self, *axes)
+    def split(self, size: int | list[int], axis: int = 0) -> list[Tensor]:
+        return F.split(self, size, axis)
+    def chunk(self, chunks: int, axis: int = 0) -> list[Tensor]: return F.chunk(self, chunks, axis)
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed (the op ``transpose``).
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> Tensor([[1.0, 2.0, 3.0]]).T.shape
+        (3, 1)
+        """
+        return F.transpose(self)
+
+
+# The op functions are imported last because they import Tensor; the methods above look them up
+# when called. (Importing tinygrad_nn.ops first works too: it imports this module, which then
+# finds the half-imported ops package in sys.modules, filled in by the time a method runs.)
+from tinygrad_nn import ops as F  # noqa: E402

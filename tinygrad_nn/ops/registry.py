@@ -151,6 +151,19 @@ def _shapes(tensors: Sequence[Tensor]) -> str:
     return ", ".join(str(t.shape) for t in tensors)
 
 
+def _sequence_items(name: str, items: Any) -> tuple[Any, ...]:
+    """The inputs of a "sequence" op (concatenate, stack): a non-empty list or tuple."""
+    if not isinstance(items, (list, tuple)) or not items:
+        raise ValueError(f"{name}: needs a non-empty list of tensors; got {items!r}")
+    return tuple(items)
+
+
+def _with_constants(values: Sequence[Any]) -> tuple[Tensor, ...]:
+    """``values`` with each non-Tensor wrapped as a constant in the first Tensor's dtype."""
+    dtype = _like_dtype(values)
+    return tuple(v if isinstance(v, Tensor) else _constant(v, dtype) for v in values)
+
+
 def op(
     inputs: int | str = 1,
     *,
@@ -169,9 +182,11 @@ def op(
         How many leading arguments are Tensor inputs; ``"sequence"`` when the first argument is
         a list of Tensors (concatenate, stack).
     method : str, optional
-        Attach the op to Tensor under this method name.
+        The Tensor method that calls the op. The method itself is one line in Tensor's class body
+        (``def exp(self) -> Tensor: return F.exp(self)``); its docstring becomes the formula.
     operators, reflected : tuple of str
-        Python operators (``"__add__"``) and reflected ones (``"__radd__"``) that call the op.
+        Python operators (``"__add__"``) and reflected ones (``"__radd__"``) that call the op,
+        likewise written in Tensor's class body.
     fused : bool
         Mark an op that exists only for numerical stability or measured speed.
     broadcasting : bool
@@ -225,55 +240,34 @@ def op(
                 _state.tracer.on_op(name, forward, tensors, seq, rest, static, out)
             return out
 
-        # Three ways of gathering the inputs; the one- and two-input ones are the hot paths of
-        # every training step, so they avoid generic loops (measured: ~1 µs per op saved).
-        if inputs == 1:
+        # One way in for every op: the leading `count` arguments are its inputs (for "sequence"
+        # ops, the items of the first argument); any that is not a Tensor becomes a constant.
+        # The all-Tensor case costs one isinstance per input: this runs for every op.
+        is_sequence = inputs == "sequence"
+        count = 1 if is_sequence else int(inputs)
 
-            def apply(x: Any, *rest: Any, **static: Any) -> Tensor:
-                if not isinstance(x, Tensor):
-                    x = _constant(x, None)
-                return record((x,), [x.data], rest, static)
-
-        elif inputs == 2:
-
-            def apply(a: Any, b: Any, *rest: Any, **static: Any) -> Tensor:
-                if not isinstance(b, Tensor):
-                    b = _constant(b, a.data.dtype if isinstance(a, Tensor) else None)
-                if not isinstance(a, Tensor):
-                    a = _constant(a, b.data.dtype)
-                return record((a, b), [a.data, b.data], rest, static)
-
-        elif inputs == "sequence":
-
-            def apply(items: Any, *rest: Any, **static: Any) -> Tensor:
-                if not isinstance(items, (list, tuple)) or not items:
-                    raise ValueError(f"{name}: needs a non-empty list of tensors; got {items!r}")
-                dtype = _like_dtype(items)
-                tensors = tuple(t if isinstance(t, Tensor) else _constant(t, dtype) for t in items)
-                return record(tensors, [[t.data for t in tensors]], rest, static)
-
-        else:
-
-            def apply(*args: Any, **static: Any) -> Tensor:
-                n = int(inputs)
-                if len(args) < n:
-                    raise TypeError(f"{name}: needs {n} inputs; got {len(args)}")
-                dtype = _like_dtype(args[:n])
-                tensors = tuple(
-                    a if isinstance(a, Tensor) else _constant(a, dtype) for a in args[:n]
-                )
-                return record(tensors, [t.data for t in tensors], args[n:], static)
+        def apply(*args: Any, **static: Any) -> Tensor:
+            if len(args) < count:
+                raise TypeError(f"{name}: needs {count} input(s); got {len(args)}")
+            given = _sequence_items(name, args[0]) if is_sequence else args[:count]
+            tensors = given
+            for value in given:
+                if not isinstance(value, Tensor):
+                    tensors = _with_constants(given)
+                    break
+            arrays = [t.data for t in tensors]
+            return record(tensors, [arrays] if is_sequence else arrays, args[count:], static)
 
         apply.__name__ = name
         apply.__qualname__ = name
         apply.__doc__ = forward.__doc__
         apply.__wrapped__ = forward  # type: ignore[attr-defined]
-        if method:
-            setattr(Tensor, method, apply)
-        for dunder in operators:
-            setattr(Tensor, dunder, apply)
-        for dunder in reflected:
-            setattr(Tensor, dunder, lambda self, other, _apply=apply: _apply(other, self))
+        # The Tensor methods and operators that call this op are written out in Tensor's class
+        # body (a test checks each one); their docstring is the op's formula, from here.
+        for attribute in (method, *operators, *reflected):
+            function = Tensor.__dict__.get(attribute) if attribute else None
+            if callable(function) and function.__doc__ is None:
+                function.__doc__ = formula
         return apply
 
     return register

@@ -65,19 +65,6 @@ def transpose(x, *axes):
     return y, lambda g: g.transpose(inverse)
 
 
-Tensor.T = property(
-    lambda self: self.transpose(),
-    doc="""The tensor with its axes reversed.
-
-    Examples
-    --------
-    >>> from tinygrad_nn import Tensor
-    >>> Tensor([[1.0, 2.0, 3.0]]).T.shape
-    (3, 1)
-    """,
-)
-
-
 def _is_basic_index(index: tuple[Any, ...]) -> bool:
     return all(
         isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in index
