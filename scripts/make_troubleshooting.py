@@ -75,9 +75,14 @@ EXAMPLES: dict[str, str] = {
         Y = Tensor([[1.0, 0.0]], name="Y")
 
         A = (W @ X).sigmoid()
-        cost = nn.binary_cross_entropy(A, Y)  # computed from the logits W @ X: always finite
+        cost = nn.binary_cross_entropy(A, Y)  # each log clamped at -100, as torch's BCELoss
         cost.backward()
-        print("cost:", cost.item(), " dJ/dW:", W.grad)
+        print("clamped:", cost.item(), " dJ/dW:", W.grad)
+
+        W.grad = None
+        cost = nn.binary_cross_entropy_with_logits(W @ X, Y)  # from the logits: exact
+        cost.backward()
+        print("logits: ", cost.item(), " dJ/dW:", W.grad)
         ''',
     "backward_nan": '''
         import numpy as np
@@ -422,9 +427,13 @@ off by default.
 Without anomaly mode the cost is just `nan`. The report points at `(1 - A).log()`: `A` is
 exactly 1.0, so `1 - A` is 0 and its logarithm is `-inf` (then `0 · -inf` in the sum makes the
 NaN). This is the article's defect 6: its cost divides by, and takes the log of, a sigmoid that
-saturates. **Fix:** compute the cost from the logits. `nn.binary_cross_entropy` does this when
-`A` comes straight from a sigmoid, and its gradient into the logits is the article's
-`dZ = A − Y` (divided by m):
+saturates. **Fixes:** `nn.binary_cross_entropy` records the article's formula as written but
+passes each log's argument through a `clip` op at `e^−100` (the picture shows it), so each log is
+at least −100, as in PyTorch's `BCELoss`: the cost stays finite (50 here: one example clamped at
+100), but a clamped log passes no gradient, so a saturated network learns nothing from that
+example. The exact fix is to compute the cost from the logits with
+`nn.binary_cross_entropy_with_logits`, whose gradient into the logits is the article's
+`dZ = A − Y` (divided by m) at any logit:
 
 {forward_fix}
 

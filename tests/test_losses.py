@@ -1,10 +1,13 @@
 """Specification of the losses in tinygrad_nn.nn.
 
-binary_cross_entropy is the article's cost; when its input comes from a sigmoid it is computed
-from the logits (the article's defect 6 fixed), with the same value and gradient where the
-article's formula is finite. Every loss's gradient passes gradcheck; bad shapes and labels are
-ValueErrors that name them.
+binary_cross_entropy is the article's cost, recorded as written whatever made its input, with
+each log's argument clipped at e^-100 (PyTorch's BCELoss clamps each log at -100) so that a
+saturated sigmoid gives a finite cost (the article's defect 6). Every loss's gradient passes
+gradcheck; bad shapes and labels are ValueErrors that name them.
 """
+
+import math
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 
 from tinygrad_nn import Tensor, gradcheck, no_grad
 from tinygrad_nn.nn import (
+    LOG_FLOOR,
     MLP,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -62,8 +66,21 @@ def article_gradients(X, Y, params, L):
     return A[L], grads
 
 
-@pytest.mark.parametrize("fused", [True, False], ids=["fused", "article-formula"])
-def test_autograd_through_mlp_and_bce_gives_the_articles_dW_and_db(fused):
+def graph_ops(tensor):
+    """The op names of every node in the graph that made ``tensor``."""
+    seen, stack, names = set(), [tensor], []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op is not None:
+            names.append(node.op)
+        stack.extend(node.parents)
+    return names
+
+
+def test_autograd_through_mlp_and_bce_gives_the_articles_dW_and_db():
     layer_dims = [4, 6, 5, 3, 1]
     X = rng.standard_normal((4, 30))
     Y = binary_labels((1, 30))
@@ -74,7 +91,7 @@ def test_autograd_through_mlp_and_bce_gives_the_articles_dW_and_db(fused):
             p += np.random.default_rng(1).standard_normal(p.shape)
     params = model.state_dict()
 
-    cost = binary_cross_entropy(model(X), Y, fused=fused)
+    cost = binary_cross_entropy(model(X), Y)
     cost.backward()
 
     AL, expected = article_gradients(X, Y, params, L=4)
@@ -97,7 +114,7 @@ def test_autograd_through_mlp_and_bce_equals_reference_backprop():
 
 
 # ---------------------------------------------------------------------------------------------
-# binary_cross_entropy: value, fused path, stability
+# binary_cross_entropy: the formula as written, the clamp, saturation
 # ---------------------------------------------------------------------------------------------
 
 
@@ -109,58 +126,130 @@ def test_bce_is_the_articles_cost():
     assert J.item() == pytest.approx(article_cost(A, Y), rel=1e-14)
 
 
-def test_bce_of_a_sigmoid_uses_the_fused_op_on_the_logits():
+def test_bce_of_a_sigmoid_records_the_articles_formula_not_a_fused_op():
     Z = Tensor(rng.standard_normal((1, 5)), requires_grad=True)
     J = binary_cross_entropy(Z.sigmoid(), binary_labels((1, 5)))
-    assert J.op == "bce_with_logits"
-    assert J.parents[0] is Z
+    names = graph_ops(J)
+    assert "bce_with_logits" not in names
+    assert names.count("log") == 2 and {"sigmoid", "mul", "add", "mean"} <= set(names)
 
 
-def test_bce_of_a_tensor_not_made_by_sigmoid_composes_the_formula():
-    A = Tensor(rng.uniform(0.1, 0.9, (1, 4)), requires_grad=True)
-    assert binary_cross_entropy(A, binary_labels((1, 4))).op != "bce_with_logits"
+def test_bce_shows_its_clamp_as_a_clip_op_at_e_to_the_minus_100():
+    J = binary_cross_entropy(Tensor([[0.5]]), [[1.0]])
+    assert graph_ops(J).count("clip") == 2
+    assert math.log(LOG_FLOOR) == pytest.approx(-100.0, rel=1e-15)
+
+
+def test_bce_leaves_a_retained_A_its_gradient_dA():
+    Z = Tensor(rng.standard_normal((1, 6)), requires_grad=True)
+    Y = binary_labels((1, 6))
+    A = Z.sigmoid().retain_grad()
+    binary_cross_entropy(A, Y).backward()
+    expected = -(Y / A.data - (1 - Y) / (1 - A.data)) / 6  # the article's dAL, over m
+    np.testing.assert_allclose(A.grad, expected, rtol=1e-13, atol=0)
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.integers(1, 40), st.integers(0, 2**31))
-def test_fused_bce_equals_the_composed_formula_in_value_and_gradient(m, seed):
+def test_bce_equals_bce_with_logits_in_value_and_gradient_away_from_saturation(m, seed):
     generator = np.random.default_rng(seed)
     z = generator.uniform(-5, 5, (1, m))
     Y = (generator.random((1, m)) > 0.5).astype(np.float64)
     results = []
-    for fused in (True, False):
+    for loss in (lambda Z: binary_cross_entropy(Z.sigmoid(), Y),
+                 lambda Z: binary_cross_entropy_with_logits(Z, Y)):
         Z = Tensor(z, requires_grad=True)
-        J = binary_cross_entropy(Z.sigmoid(), Y, fused=fused)
+        J = loss(Z)
         J.backward()
         results.append((J.item(), Z.grad))
-    (fused_value, fused_grad), (composed_value, composed_grad) = results
-    assert fused_value == pytest.approx(composed_value, rel=1e-12, abs=1e-15)
-    np.testing.assert_allclose(fused_grad, composed_grad, rtol=1e-12, atol=1e-15)
+    (composed_value, composed_grad), (fused_value, fused_grad) = results
+    assert composed_value == pytest.approx(fused_value, rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(composed_grad, fused_grad, rtol=1e-11, atol=1e-15)
 
 
-def test_fused_bce_gradient_into_the_logits_is_A_minus_Y_over_m():
+def test_bce_gradient_into_the_logits_is_A_minus_Y_over_m():
     Z = Tensor(rng.standard_normal((1, 9)), requires_grad=True)
     Y = binary_labels((1, 9))
     A = Z.sigmoid()
     binary_cross_entropy(A, Y).backward()
-    np.testing.assert_allclose(Z.grad, (A.data - Y) / 9, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(Z.grad, (A.data - Y) / 9, rtol=1e-12, atol=1e-17)
 
 
-def test_fused_bce_stays_finite_for_saturated_sigmoids():
-    Z = Tensor([[40.0, -40.0, 800.0, -800.0]], requires_grad=True)
-    Y = np.array([[0.0, 1.0, 1.0, 0.0]])
-    J = binary_cross_entropy(Z.sigmoid(), Y)
-    J.backward()
+def test_bce_at_probabilities_exactly_0_and_1_equals_torch_bce_loss(torch):
+    # Every combination of a saturated prediction and a hard or soft label.
+    A = np.array([[0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.3]])
+    Y = np.array([[0.0, 1.0, 0.0, 1.0, 0.25, 0.75, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning either
+        J = binary_cross_entropy(Tensor(A, requires_grad=True), Y)
+    expected = torch.nn.functional.binary_cross_entropy(
+        torch.tensor(A, dtype=torch.float64), torch.tensor(Y, dtype=torch.float64)
+    )
+    assert J.item() == pytest.approx(expected.item(), rel=1e-14)
+
+
+def test_bce_at_probabilities_exactly_0_and_1_has_a_finite_gradient():
+    A = Tensor([[0.0, 0.0, 1.0, 1.0, 0.0]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        binary_cross_entropy(A, [[0.0, 1.0, 0.0, 1.0, 0.5]]).backward()
+    assert np.isfinite(A.grad).all()
+    # A clipped log passes nothing; the other log its own gradient, (1 - y)/(1 - a)/m, -y/a/m.
+    np.testing.assert_allclose(A.grad, [[1 / 5, 0.0, 0.0, -1 / 5, 0.5 / 5]], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bce_of_logits_of_plus_minus_1000_equals_torch_in_value_and_gradient(torch, dtype):
+    z = np.array([[1000.0, -1000.0, 1000.0, -1000.0, 40.0, -40.0, 2.0]], dtype=dtype)
+    Y = np.array([[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]], dtype=dtype)
+    Z = Tensor(z, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J = binary_cross_entropy(Z.sigmoid(), Y)
+        J.backward()
+    z_torch = torch.tensor(z, requires_grad=True)
+    expected = torch.nn.functional.binary_cross_entropy(torch.sigmoid(z_torch), torch.tensor(Y))
+    expected.backward()
     assert np.isfinite(J.item()) and np.isfinite(Z.grad).all()
-    assert J.item() == pytest.approx((40.0 + 40.0) / 4, rel=1e-12)
+    if dtype == "float64":
+        assert J.item() == pytest.approx(expected.item(), rel=1e-14)
+    else:  # float32 clamps each log at ln(smallest normal float32) = -87.3, torch at -100
+        A = torch.sigmoid(z_torch).detach().double()
+        floor = math.log(np.finfo(np.float32).tiny)
+        y = torch.tensor(Y, dtype=torch.float64)
+        terms = y * A.log().clamp(min=floor) + (1 - y) * (1 - A).log().clamp(min=floor)
+        assert J.item() == pytest.approx(-terms.mean().item(), rel=1e-6)
+    np.testing.assert_allclose(Z.grad, z_torch.grad.numpy(), rtol=1e-6, atol=1e-12)
 
 
-def test_the_articles_formula_is_infinite_where_the_sigmoid_saturates():
-    # Defect 6, shown: why the fused path exists.
-    Z = Tensor([[40.0]], requires_grad=True)
-    with np.errstate(divide="ignore"):
-        J = binary_cross_entropy(Z.sigmoid(), [[0.0]], fused=False)
-    assert np.isinf(J.item())
+def test_bce_keeps_the_gradient_of_a_tiny_unclamped_probability_that_torch_loses(torch):
+    # sigmoid(-40) = 4e-18 is far above e^-100: the log is not clamped, and the gradient into
+    # the logit is the exact (a - y)/m. PyTorch's BCELoss backward divides by max(a(1-a), 1e-12)
+    # and returns about 4e-6 of it.
+    z = np.array([[-40.0, 2.0]])
+    Y = np.array([[1.0, 1.0]])
+    Z = Tensor(z, requires_grad=True)
+    binary_cross_entropy(Z.sigmoid(), Y).backward()
+    np.testing.assert_allclose(Z.grad, (1 / (1 + np.exp(-z)) - Y) / 2, rtol=1e-12)
+    z_torch = torch.tensor(z, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(torch.sigmoid(z_torch), torch.tensor(Y)).backward()
+    assert abs(z_torch.grad[0, 0].item()) < 1e-5 * abs(Z.grad[0, 0])
+
+
+def test_bce_gradient_equals_torch_where_nothing_is_clamped(torch):
+    A = rng.uniform(1e-6, 1 - 1e-6, (2, 5))
+    Y = rng.random((2, 5))
+    a = Tensor(A, requires_grad=True)
+    binary_cross_entropy(a, Y).backward()
+    a_torch = torch.tensor(A, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(a_torch, torch.tensor(Y)).backward()
+    np.testing.assert_allclose(a.grad, a_torch.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_bce_passes_gradcheck_in_float64():
+    A = Tensor(rng.uniform(0.1, 0.9, (2, 3)), requires_grad=True)
+    Y = rng.random((2, 3))
+    assert gradcheck(lambda a: binary_cross_entropy(a, Y), [A])
 
 
 def test_a_sigmoid_taken_under_no_grad_gives_a_loss_without_grad():
@@ -172,9 +261,7 @@ def test_a_sigmoid_taken_under_no_grad_gives_a_loss_without_grad():
 
 def test_bce_keeps_float32():
     Z = Tensor(rng.standard_normal((1, 4)).astype(np.float32), requires_grad=True)
-    for J in (binary_cross_entropy(Z.sigmoid(), binary_labels((1, 4))),
-              binary_cross_entropy(Z.sigmoid(), binary_labels((1, 4)), fused=False)):
-        assert J.dtype == np.float32
+    assert binary_cross_entropy(Z.sigmoid(), binary_labels((1, 4))).dtype == np.float32
 
 
 def test_bce_accepts_labels_as_a_tensor_or_a_list():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_nn import Tensor, no_grad
+from tinygrad_nn import Tensor, nn, no_grad, ops
 from tinygrad_nn.nn import MLP, Linear, Module
 
 try:
@@ -128,7 +128,7 @@ def test_logits_are_the_last_layers_pre_activation():
     X = np.random.default_rng(2).standard_normal((3, 5))
     hidden = np.maximum(model.W1.data @ X + model.b1.data, 0)
     Z = model.logits(X)
-    assert Z.op == "linear"
+    assert (Z.op, Z.parents[0].op) == ("add", "matmul")
     np.testing.assert_allclose(Z.data, model.W2.data @ hidden + model.b2.data, rtol=1e-14)
     np.testing.assert_allclose(model(X).data, sigmoid(Z.data), rtol=1e-14)
 
@@ -139,14 +139,41 @@ def test_output_activation_none_returns_the_logits():
     np.testing.assert_array_equal(model(X).data, model.logits(X).data)
 
 
-@pytest.mark.parametrize(
-    ("activation", "op"), [("sigmoid", "sigmoid"), ("relu", "relu"), ("tanh", "tanh")]
-)
-def test_hidden_layers_use_the_chosen_activation_and_the_output_stays_sigmoid(activation, op):
+def linear_input(Z):
+    """A in Z = W @ A + b, as Linear records it: add(matmul(W, A), b)."""
+    assert (Z.op, Z.parents[0].op) == ("add", "matmul")
+    return Z.parents[0].parents[1]
+
+
+@pytest.mark.parametrize("activation", ops.activations())
+def test_hidden_layers_use_any_registered_activation_and_the_output_stays_sigmoid(activation):
     model = MLP([2, 3, 1], activation=activation)
     out = model(np.ones((2, 4)))
     assert out.op == "sigmoid"
-    assert out.parents[0].parents[1].op == op  # linear(W2, A1, b2): A1 is the hidden activation
+    assert linear_input(out.parents[0]).op == activation
+    assert model.init == ops.REGISTRY[activation].activation_init
+
+
+def test_activations_and_default_inits_come_from_the_registry():
+    assert nn.ACTIVATIONS == ops.activations()
+    assert nn.DEFAULT_INIT == {a: ops.REGISTRY[a].activation_init for a in ops.activations()}
+
+
+def test_an_activation_registered_later_is_accepted_by_mlp(monkeypatch):
+    @ops.op(1, activation_init="xavier")
+    def softsign_h3(x):
+        """y = x/(1+|x|)   dx = g/(1+|x|)²"""
+        return x / (1 + np.abs(x)), lambda g: g / (1 + np.abs(x)) ** 2
+
+    # OpInfo holds no callable: nn.Activation finds an op's function in the ops namespace.
+    monkeypatch.setattr(ops, "softsign_h3", softsign_h3, raising=False)
+    try:
+        assert "softsign_h3" in nn.ACTIVATIONS
+        model = MLP([2, 3, 1], activation="softsign_h3")
+        assert model.init == "xavier"
+        assert linear_input(model(np.ones((2, 4))).parents[0]).op == "softsign_h3"
+    finally:
+        del ops.REGISTRY["softsign_h3"]
 
 
 def test_inputs_as_numpy_are_converted_to_the_models_dtype():
@@ -195,9 +222,10 @@ def test_tensors_made_in_layer_l_carry_scope_layer_l():
     model = MLP([2, 3, 1])
     A2 = model(np.ones((2, 4)))
     Z2 = A2.parents[0]
-    A1 = Z2.parents[1]
+    A1 = linear_input(Z2)
     Z1 = A1.parents[0]
     assert [A2.scope, Z2.scope, A1.scope, Z1.scope] == ["layer2", "layer2", "layer1", "layer1"]
+    assert Z2.parents[0].scope == "layer2"  # the matmul too
 
 
 def test_parameters_carry_no_scope():
@@ -206,7 +234,7 @@ def test_parameters_carry_no_scope():
 
 def test_the_logits_path_is_scoped_by_layer_too():
     Z2 = MLP([2, 3, 1]).logits(np.ones((2, 1)))
-    assert (Z2.scope, Z2.parents[1].scope) == ("layer2", "layer1")
+    assert (Z2.scope, linear_input(Z2).scope) == ("layer2", "layer1")
 
 
 def test_a_submodule_is_scoped_by_its_attribute_name_nested_under_its_parent():
@@ -397,8 +425,16 @@ def test_linear_computes_W_at_A_plus_b_in_the_articles_layout():
         layer.b += np.array([[1.0], [-1.0]])
     A = np.random.default_rng(0).standard_normal((3, 4))
     Z = layer(A)
-    assert (layer.W.shape, layer.b.shape, Z.shape, Z.op) == ((2, 3), (2, 1), (2, 4), "linear")
+    assert (layer.W.shape, layer.b.shape, Z.shape) == ((2, 3), (2, 1), (2, 4))
     np.testing.assert_allclose(Z.data, layer.W.data @ A + layer.b.data, rtol=1e-15)
+
+
+def test_linear_records_a_matmul_and_an_add_not_the_fused_op():
+    layer = Linear(3, 2, seed=0)
+    Z = layer(Tensor(np.ones((3, 4))))
+    product, bias = Z.parents
+    assert (Z.op, product.op, bias is layer.b) == ("add", "matmul", True)
+    assert product.parents[0] is layer.W
 
 
 def test_linear_with_a_random_state_draws_from_it():
@@ -453,8 +489,8 @@ def test_mlp_accepts_numpy_ints_in_layer_dims():
 
 
 def test_unknown_activation_names_the_valid_choices():
-    with pytest.raises(ValueError, match=r"activation 'softplus'.*'sigmoid', 'relu', 'tanh'"):
-        MLP([2, 3, 1], activation="softplus")
+    with pytest.raises(ValueError, match=r"MLP.*activation 'softsign'.*'sigmoid'.*'relu'"):
+        MLP([2, 3, 1], activation="softsign")
 
 
 def test_unknown_init_names_the_valid_choices():

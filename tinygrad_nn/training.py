@@ -399,7 +399,7 @@ def crosscheck(
     The article's side is :func:`reference.forward_prop` then :func:`reference.backprop` (which
     calls :func:`reference.one_layer_backward` per layer); its ``dZ`` is obtained from
     ``one_layer_backward`` too (see the comment in the code). The engine's side is the same
-    network written out with ops, ``Z = ops.linear(W, A_prev, b)`` then ``A = Z.sigmoid()``,
+    network written out with ops, ``Z = W @ A_prev + b`` then ``A = Z.sigmoid()``,
     keeping the gradients of every ``Z`` and ``A`` with ``retain_grad()``, and one
     ``loss.backward()``. Everything runs in float64.
 
@@ -412,9 +412,10 @@ def crosscheck(
         Layer sizes (the article's initial weights are used: seed 3), or a params dict
         ``{'W1', 'b1', ...}`` in the article's layout.
     cost : {"article", "fused"}, keyword-only
-        How the engine computes the cost: the article's formula composed of Tensor ops (its
-        ``dA_L`` is then the article's ``dAL``/m), or the stable fused
-        ``ops.bce_with_logits`` (``dZ_L = (A_L − Y)/m``).
+        How the engine computes the cost: the article's formula composed of Tensor ops, as
+        :func:`~tinygrad_nn.nn.binary_cross_entropy` records it (its ``dA_L`` is then the
+        article's ``dAL``/m), or the stable fused ``ops.bce_with_logits``
+        (``dZ_L = (A_L − Y)/m``).
     rtol : float, keyword-only
         A row is ok when its relative difference is at most this.
 
@@ -551,7 +552,6 @@ def _engine_gradients(
 ) -> dict[str, np.ndarray]:
     """The same network written out with ops; one loss.backward()."""
     L = len(params) // 2
-    m = X.shape[1]
     A0 = Tensor(X, requires_grad=True, name="A0")  # a leaf: its grad is dJ/dA0
     weights, Zs, As = {}, {}, {0: A0}
     A_prev = A0
@@ -560,14 +560,13 @@ def _engine_gradients(
         b = Tensor(params[f"b{l}"], requires_grad=True, name=f"b{l}")
         if l > 1:
             A_prev.retain_grad()
-        Z = ops.linear(W, A_prev, b).retain_grad()
+        Z = (W @ A_prev + b).retain_grad()
         A = Z.sigmoid()
         weights[l], Zs[l], As[l] = (W, b), Z, A
         A_prev = A
     labels = Tensor(Y, name="Y")
     if cost == "article":
-        AL = As[L]
-        J = -(1 / m) * (labels * AL.log() + (1 - labels) * (1 - AL).log()).sum()
+        J = binary_cross_entropy(As[L], labels)  # the article's formula, composed of Tensor ops
     else:
         J = ops.bce_with_logits(Zs[L], labels)
     J.backward()

@@ -7,7 +7,7 @@ Layout, as in the article: examples are columns. ``X`` is ``(n_features, m)``, `
 * :class:`Module` — parameters in registration order, ``state_dict`` / ``load_state_dict``.
   Calling a module runs its ``forward`` inside ``tinygrad_nn.tensor.scope(<its name>)``, so every
   tensor made there carries ``t.scope`` (``"layer2"``) and graph pictures cluster by layer.
-* :class:`Linear` — one layer's ``Z = W @ A + b`` (the fused op ``linear``).
+* :class:`Linear` — one layer's ``Z = W @ A + b`` (recorded as ``matmul`` and ``add``).
 * :class:`MLP` — with its defaults, the article's network: sigmoid everywhere, the same initial
   weights as the article's ``init_params``, parameters named ``W1, b1, W2, b2, ...``.
 * Losses: :func:`binary_cross_entropy` (the article's cost),
@@ -34,6 +34,7 @@ from tinygrad_nn.io import (
     load_arrays,
     save_arrays,
 )
+from tinygrad_nn.nn import layers as _layers
 from tinygrad_nn.nn.checkpoint import CHECKPOINT_CLASSES, load
 from tinygrad_nn.nn.containers import (
     Activation,
@@ -43,14 +44,24 @@ from tinygrad_nn.nn.containers import (
     activation_modules,
 )
 from tinygrad_nn.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
-from tinygrad_nn.nn.layers import ACTIVATIONS, DEFAULT_INIT, INITS, MLP, Linear
+from tinygrad_nn.nn.layers import INITS, MLP, Linear
 from tinygrad_nn.nn.losses import (
+    LOG_FLOOR,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse,
 )
 from tinygrad_nn.nn.module import Module
+
+
+def __getattr__(name: str) -> object:
+    # ACTIVATIONS (the activation ops' names) and DEFAULT_INIT (their default inits) are read
+    # from the op registry when asked for, as nn.layers does: no copy is kept here.
+    if name in ("ACTIVATIONS", "DEFAULT_INIT"):
+        return getattr(_layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIVATIONS",
@@ -59,6 +70,7 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "INITS",
+    "LOG_FLOOR",
     "METADATA_KEY",
     "MLP",
     "Linear",

@@ -8,18 +8,31 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn import _checks, ops
+from tinygrad_nn.nn.containers import Activation
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.tensor import Tensor, as_array, scope
 
-__all__ = ["ACTIVATIONS", "DEFAULT_INIT", "INITS", "MLP", "Linear"]
+__all__ = ["INITS", "MLP", "Linear"]  # and ACTIVATIONS, DEFAULT_INIT: see __getattr__
 
-#: Hidden-layer activations :class:`MLP` accepts.
-ACTIVATIONS = ("sigmoid", "relu", "tanh")
 #: Weight initialisations :class:`Linear` and :class:`MLP` accept.
 INITS = ("article", "he", "xavier")
-#: The init each activation gets when ``init`` is not given.
-DEFAULT_INIT = {"sigmoid": "article", "relu": "he", "tanh": "xavier"}
-_OUTPUT_ACTIVATIONS = (*ACTIVATIONS, "none")
+
+
+def __getattr__(name: str) -> Any:
+    # ACTIVATIONS and DEFAULT_INIT are read from the op registry each time (the one place that
+    # knows which ops are activations and their default init), so that an op registered later
+    # is accepted too; nothing here keeps a copy.
+    if name == "ACTIVATIONS":
+        return ops.activations()
+    if name == "DEFAULT_INIT":
+        return {activation: _default_init(activation) for activation in ops.activations()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _default_init(activation: str) -> str:
+    init = ops.REGISTRY[activation].activation_init
+    assert init is not None  # ops.activations() lists only ops with one
+    return init
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,10 +120,16 @@ class Linear(Module):
     def forward(self, A: Any) -> Tensor:
         """``Z = W @ A + b`` for ``A`` of shape ``(n_in, m)`` (one example per column).
 
+        Recorded as written: a ``matmul`` and an ``add`` (the ``(n_out, 1)`` bias broadcast over
+        the m columns), so the graph shows the article's formula. The fused op ``linear`` is
+        still there to call by name (``ops.linear(W, A, b)``); speed comes from
+        ``tinygrad_nn.compile``, not from fusing inside the graph.
+
         Examples
         --------
-        >>> Linear(3, 2)(np.zeros((3, 4))).op
-        'linear'
+        >>> Z = Linear(3, 2)(np.zeros((3, 4)))
+        >>> Z.op, [parent.op for parent in Z.parents]
+        ('add', ['matmul', None])
         """
         A = _as_input(A, self.dtype, "Linear input A")
         if A.ndim != 2 or A.shape[0] != self.n_in:
@@ -118,7 +137,7 @@ class Linear(Module):
                 f"Linear(n_in={self.n_in}, n_out={self.n_out}): input A must have shape "
                 f"({self.n_in}, m), one example per column; got shape {A.shape}"
             )
-        return ops.linear(self.W, A, self.b)
+        return self.W @ A + self.b
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (see :meth:`Module.config`).
@@ -158,17 +177,19 @@ class MLP(Module):
     ----------
     layer_dims : sequence of int
         ``[n_0, n_1, ..., n_L]``: input size, then every layer's width (at least 2 sizes).
-    activation : {"sigmoid", "relu", "tanh"}
-        Hidden layers' activation.
+    activation : str
+        Hidden layers' activation: any op of ``tinygrad_nn.ops.activations()`` (``"sigmoid"``,
+        ``"tanh"``, ``"relu"``, ...).
     seed : int or None
         Seed of the weights' random stream.
     init : {"article", "he", "xavier"}, optional
-        Default: ``"article"`` for sigmoid, ``"he"`` for relu, ``"xavier"`` for tanh (every
-        layer, the output layer too).
+        Default: the activation's own, its registry entry's ``activation_init`` (``"article"``
+        for sigmoid, ``"he"`` for relu, ``"xavier"`` for tanh), for every layer, the output layer
+        too.
     dtype : float32 or float64
-    output_activation : {"sigmoid", "relu", "tanh", "none"}
-        The last layer's activation: sigmoid (a probability, for two classes) by default;
-        ``"none"`` makes ``model(X)`` return the logits (for :func:`cross_entropy`).
+    output_activation : str
+        The last layer's activation, any activation op: sigmoid (a probability, for two classes)
+        by default; ``"none"`` makes ``model(X)`` return the logits (for :func:`cross_entropy`).
 
     Attributes
     ----------
@@ -189,7 +210,7 @@ class MLP(Module):
     >>> A.shape, A.op, A.scope
     ((1, 3), 'sigmoid', 'layer2')
     >>> model.logits(X).op
-    'linear'
+    'add'
     """
 
     def __init__(
@@ -203,15 +224,16 @@ class MLP(Module):
     ) -> None:
         super().__init__()
         self.layer_dims = _checks.layer_dims(layer_dims, "MLP")
-        self.activation = _checks.choice(activation, "activation", ACTIVATIONS, "MLP")
+        activations = ops.activations()
+        self.activation = _checks.choice(activation, "activation", activations, "MLP")
         self.output_activation = _checks.choice(
             "none" if output_activation is None else output_activation,
             "output_activation",
-            _OUTPUT_ACTIVATIONS,
+            (*activations, "none"),
             "MLP",
         )
         self.init = _checks.choice(
-            DEFAULT_INIT[self.activation] if init is None else init, "init", INITS, "MLP"
+            _default_init(self.activation) if init is None else init, "init", INITS, "MLP"
         )
         self.seed = _checks.seed(seed, "MLP")  # an int or None: checkpoints store it
         rng = np.random.RandomState(self.seed)
@@ -335,11 +357,14 @@ class MLP(Module):
         }
 
 
+# One Activation module per activation name, made on first use: MLP applies whichever op the
+# registry marks as an activation, through the same module nn.Sequential uses.
+_ACTIVATION_MODULES: dict[str, Activation] = {}
+
+
 def _activate(Z: Tensor, activation: str) -> Tensor:
-    if activation == "sigmoid":
-        return Z.sigmoid()
-    if activation == "relu":
-        return Z.relu()
-    if activation == "tanh":
-        return Z.tanh()
-    return Z
+    module = _ACTIVATION_MODULES.get(activation)
+    if module is None:
+        module = _ACTIVATION_MODULES[activation] = Activation(activation)
+    result: Tensor = module(Z)
+    return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,13 @@ import numpy as np
 from tinygrad_nn import ops
 from tinygrad_nn.tensor import Tensor, as_array
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse"]
+__all__ = [
+    "LOG_FLOOR",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "mse",
+]
 
 
 def _prediction(value: Any, loss: str, what: str) -> Tensor:
@@ -25,7 +32,7 @@ def _labels(value: Any, like: Tensor, loss: str, what: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
     array = as_array(value, f"{loss}: {what}")
-    return Tensor(array.astype(like.dtype, copy=False))
+    return Tensor(array.astype(like.dtype, copy=False), name=what.split()[0])
 
 
 def _check_same_shape(
@@ -65,20 +72,40 @@ def _check_in_unit_interval(loss: str, array: np.ndarray, what: str, advice: str
         )
 
 
-def binary_cross_entropy(A: Tensor, Y: Any, *, fused: bool = True) -> Tensor:
+#: The smallest value whose log :func:`binary_cross_entropy` takes in float64: ``e^−100``, so
+#: that each log is at least −100, PyTorch's ``BCELoss`` clamp. (In float32, where e^−100 is
+#: subnormal and the log's rule ``g / a`` would overflow, the floor is the smallest normal
+#: float32, ``1.18e−38``: each log is at least −87.3.)
+LOG_FLOOR = math.exp(-100.0)
+
+
+def _log_floor(dtype: np.dtype) -> float:
+    if dtype.kind != "f":
+        return LOG_FLOOR
+    return max(LOG_FLOOR, float(np.finfo(dtype).tiny))
+
+
+def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The article's cost: ``J = -(1/m) Σ [y ln a + (1-y) ln(1-a)]``, a scalar Tensor.
 
-    The mean is over all elements of ``A`` (for the article's ``(1, m)`` output, over the m
-    examples).
+    Recorded as written, with Tensor ops, whatever made ``A``: ``1 - A``, two ``clip`` (see
+    below) and two ``log``, two ``mul``, an ``add``, ``mean`` and a ``neg``, so the graph and ``loss.backward()`` are the
+    article's formula and its gradient ``dA = -(Y/A - (1-Y)/(1-A))/m``. The mean is over all
+    elements of ``A`` (for the article's ``(1, m)`` output, over the m examples).
 
-    Stable when it can be (the article's defect 6, fixed): when ``A`` was made by a ``sigmoid``
-    op (``A.op == "sigmoid"``, ``A.parents[0]`` is the logits ``Z``, as ``MLP`` outputs are),
-    the cost is computed from ``Z`` with the fused op ``bce_with_logits``. Its value is the
-    article's formula, mathematically; the gradient into ``Z`` is exactly ``(A - Y)/m``, the
-    article's ``dZ_L = A_L - Y`` scaled by ``1/m``; it never gives inf or NaN for a saturated
-    sigmoid (where ``ln(1 - a)`` is ``ln 0``), and it is faster. The price: ``A`` is then
-    skipped by backward, so ``A.retain_grad()`` sees no gradient; pass ``fused=False`` to
-    backpropagate through the article's own formula (and ``dA_L``) instead.
+    **Saturation, visibly handled** (the article's defect 6): a saturated sigmoid gives ``a = 0``
+    or ``a = 1`` exactly (logits beyond about ±37 in float64), and ``ln 0 = −inf`` would make the
+    cost infinite and its gradient NaN. So each log's argument first goes through a ``clip`` op,
+    ``ln(clip(a, e^−100))`` and ``ln(clip(1 − a, e^−100))``, which is ``max(ln a, −100)``:
+    PyTorch's ``BCELoss`` clamps each log at −100 in the same way (in float32 the floor is
+    the smallest normal float32 and a log at least −87.3; see :data:`LOG_FLOOR`). The cost is
+    then at most 100 per example (never inf or NaN); a clipped log passes no gradient (the
+    clip's rule), an unclipped one the formula's own, even for a tiny ``a`` where PyTorch's
+    backward, which divides by ``max(a(1 − a), 1e−12)``, loses it. Where ``a`` is in
+    ``[e^−100, 1 − e^−100]`` nothing is changed. For a cost that is exact *and* stable at any
+    logit, give the logits to :func:`binary_cross_entropy_with_logits` instead (the fused op
+    ``bce_with_logits``); such rewrites of the recorded graph are the compiler's job
+    (``tinygrad_nn.compile``), not the loss's.
 
     Parameters
     ----------
@@ -86,16 +113,13 @@ def binary_cross_entropy(A: Tensor, Y: Any, *, fused: bool = True) -> Tensor:
         Predicted probabilities in [0, 1], e.g. ``(1, m)``.
     Y : array_like or Tensor
         Labels in [0, 1] (0/1, or soft labels), the same shape as ``A``.
-    fused : bool
-        Use the stable path when ``A`` comes from a sigmoid (default). ``False`` always
-        composes ``-(Y·ln A + (1-Y)·ln(1-A)).mean()``.
 
     Raises
     ------
     ValueError
         ``A`` and ``Y`` of different shapes (naming both; ``(m,)`` against ``(1, m)`` would
         silently broadcast to ``(m, m)``); labels outside [0, 1] or NaN; probabilities outside
-        [0, 1].
+        [0, 1] (with the advice to use the logits loss, if they are logits).
 
     Examples
     --------
@@ -103,30 +127,30 @@ def binary_cross_entropy(A: Tensor, Y: Any, *, fused: bool = True) -> Tensor:
     >>> from tinygrad_nn import Tensor
     >>> Z = Tensor([[0.0, 2.0, -1.0]], requires_grad=True)
     >>> J = binary_cross_entropy(Z.sigmoid(), np.array([[1.0, 1.0, 0.0]]))
-    >>> round(J.item(), 6)
-    0.377779
+    >>> round(J.item(), 6), J.op
+    (0.377779, 'neg')
     >>> J.backward()
     >>> Z.grad.round(4)          # (A - Y) / m
     array([[-0.1667, -0.0397,  0.0896]])
+    >>> saturated = Tensor([[1000.0]]).sigmoid()          # exactly 1.0
+    >>> binary_cross_entropy(saturated, np.array([[0.0]])).item()   # ln(1 - 1) clamped
+    100.0
     """
     loss = "binary_cross_entropy"
     A = _prediction(A, loss, "A (predictions)")
     Y = _labels(Y, A, loss, "Y (labels)")
     _check_same_shape(loss, A, Y, "A (predictions)", "Y (labels)")
     _check_in_unit_interval(loss, Y.data, "Y (labels)")
-    if fused and A.op == "sigmoid" and len(A.parents) == 1:
-        Z = A.parents[0]
-        # Only when Z would give the same graph: a sigmoid taken under no_grad of a Z that
-        # requires grad must not turn into a differentiable loss.
-        if Z.requires_grad == A.requires_grad:
-            return ops.bce_with_logits(Z, Y)
     _check_in_unit_interval(
         loss,
         A.data,
         "A (predictions)",
         "; if these are logits, use binary_cross_entropy_with_logits",
     )
-    return -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+    floor = _log_floor(A.dtype)
+    log_A = ops.clip(A, low=floor).log()
+    log_1_minus_A = ops.clip(1 - A, low=floor).log()
+    return -(Y * log_A + (1 - Y) * log_1_minus_A).mean()
 
 
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
