@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from conftest import import_torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from test_ops import BROADCAST_PAIRS, UNARY_SHAPES, Case
 
+import tinygrad_nn as tg
 from tinygrad_nn import Tensor, gradcheck, ops
 
 
@@ -269,3 +274,335 @@ def test_forward_and_backward_match_pytorch_float64(case: TorchCase, torch) -> N
 def test_every_new_op_has_a_pytorch_comparison() -> None:
     new = {case.op for case in MORE_CASES}
     assert new <= {case.name for case in TORCH_CASES}
+
+
+# ---- helpers recorded as existing ops, against PyTorch --------------------------------------
+
+HELPER_CASES: list[TorchCase] = [
+    _same("flatten", lambda x: x.flatten(1) * 1.5, [(2, 3, 4, 5)]),
+    _same("squeeze", lambda x: x.squeeze(1) * 1.5, [(3, 1, 4)]),
+    _same("unsqueeze", lambda x: x.unsqueeze(-1) * 1.5, [(3, 4)]),
+    _same("permute", lambda x: x.permute(2, 0, 1) * 1.5, [(2, 3, 4)]),
+    TorchCase("split", lambda x: tg.concatenate([p * (i + 1.0) for i, p in enumerate(
+        x.split(2, axis=1))], axis=1), lambda t, x: t.cat([p * (i + 1.0) for i, p in enumerate(
+            x.split(2, dim=1))], dim=1), [(3, 5)]),
+    TorchCase("chunk", lambda x: tg.concatenate([p * (i + 1.0) for i, p in enumerate(
+        x.chunk(3))]), lambda t, x: t.cat([p * (i + 1.0) for i, p in enumerate(
+            x.chunk(3))]), [(7, 2)]),
+    TorchCase("broadcast_to", lambda x: ops.broadcast_to(x, (2, 3, 4)),
+              lambda t, x: t.broadcast_to(x, (2, 3, 4)), [(3, 1)]),
+    TorchCase("gather", lambda x: ops.gather(x, 0, np.array([[2, 0, 2], [1, 1, 0]])),
+              lambda t, x: x.gather(0, t.tensor([[2, 0, 2], [1, 1, 0]])), [(3, 3)]),
+]
+
+
+@pytest.mark.parametrize("case", HELPER_CASES, ids=[c.name for c in HELPER_CASES])
+def test_helpers_match_pytorch_float64(case: TorchCase, torch) -> None:
+    test_forward_and_backward_match_pytorch_float64(case, torch)
+
+
+# ---- booleans, integers and masks -------------------------------------------------------------
+
+
+def test_comparison_results_are_boolean_and_never_require_grad() -> None:
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = x > 1.5
+    assert m.dtype == np.bool_ and not m.requires_grad
+    np.testing.assert_array_equal(m.data, [False, True, True])
+
+
+def test_multiplying_by_a_not_equal_mask_keeps_the_values_and_their_gradient() -> None:
+    t = Tensor([0.0, 3.0, 0.0, -2.0], requires_grad=True)
+    y = t * (t != 0)
+    y.backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(y.data, [0.0, 3.0, 0.0, -2.0])
+    np.testing.assert_array_equal(t.grad, [0.0, 2.0, 0.0, 4.0])
+
+
+def test_a_mask_keeps_a_float32_tensor_float32() -> None:
+    x = Tensor(np.array([1.0, -1.0], dtype=np.float32))
+    assert (x * (x > 0)).dtype == np.float32
+    assert ops.where(x > 0, x, 0.0).dtype == np.float32
+
+
+def test_a_python_number_next_to_a_mask_is_not_cast_to_bool() -> None:
+    m = Tensor([1.0, -1.0]) > 0
+    np.testing.assert_array_equal((m * 2.5).data, [2.5, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_integer_and_boolean_numpy_arrays_keep_their_dtype(dtype) -> None:
+    assert Tensor(np.array([1, 0, 1], dtype=dtype)).dtype == dtype
+
+
+def test_only_floating_tensors_can_require_grad() -> None:
+    with pytest.raises(TypeError, match=r"floating.*int64"):
+        Tensor(np.array([1, 2]), requires_grad=True)
+
+
+def test_eq_compares_values_while_tensors_still_hash_by_identity() -> None:
+    a, b = Tensor([1.0, 2.0]), Tensor([1.0, 5.0])
+    np.testing.assert_array_equal((a == b).data, [True, False])
+    assert {a: "a", b: "b"}[a] == "a" and len({a, b}) == 2
+
+
+def test_embedding_lookup_with_an_integer_tensor_adds_the_gradients_of_repeated_rows(torch):
+    weights = np.random.default_rng(0).normal(size=(5, 3))
+    tokens = np.array([[1, 3, 1], [1, 0, 4]])
+    W = Tensor(weights, requires_grad=True)
+    out = W[Tensor(tokens)]
+    upstream = np.random.default_rng(1).normal(size=out.shape)
+    out.backward(upstream)
+    W_ref = torch.tensor(weights, requires_grad=True)
+    ref = torch.nn.functional.embedding(torch.tensor(tokens), W_ref)
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(W.grad, W_ref.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(W.grad[1], upstream[0, 0] + upstream[0, 2] + upstream[1, 0])
+
+
+def test_argmax_result_indexes_the_tensor_it_came_from() -> None:
+    logits = Tensor([[0.1, 2.0, 2.0], [5.0, 1.0, 0.0]], requires_grad=True)
+    best = logits.argmax(axis=1)
+    np.testing.assert_array_equal(best.data, [1, 0])  # the first of the tie
+    picked = logits[np.arange(2), best]
+    picked.sum().backward()
+    np.testing.assert_array_equal(logits.grad, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+def test_where_rejects_a_condition_that_is_not_boolean() -> None:
+    with pytest.raises(TypeError, match=r"where.*condition.*boolean.*float64"):
+        ops.where(Tensor([0.5, 1.0]), Tensor([1.0, 2.0]), 0.0)
+
+
+def test_masked_fill_rejects_a_mask_that_would_grow_the_tensor() -> None:
+    with pytest.raises(ValueError, match=r"masked_fill.*\(2, 3\).*\(3,\)"):
+        Tensor([1.0, 2.0, 3.0]).masked_fill(np.ones((2, 3), dtype=bool), 0.0)
+
+
+def test_maximum_splits_the_gradient_at_a_tie() -> None:
+    a, b = Tensor([2.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    a.maximum(b).backward([1.0])
+    assert a.grad[0] == 0.5 and b.grad[0] == 0.5
+
+
+def test_clip_passes_the_gradient_at_its_bounds() -> None:
+    x = Tensor([-1.0, 1.0, 1.5], requires_grad=True)
+    x.clip(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0])
+
+
+# ---- convolution and pooling conventions ------------------------------------------------------
+
+
+def test_max_pool2d_gives_the_gradient_to_the_first_maximum_of_a_tie() -> None:
+    x = Tensor(np.array([[[[4.0, 4.0], [4.0, 1.0]]]]), requires_grad=True)
+    x.max_pool2d(2).sum().backward()
+    np.testing.assert_array_equal(x.grad[0, 0], [[1.0, 0.0], [0.0, 0.0]])
+
+
+def test_max_pool2d_with_overlapping_windows_adds_the_gradients_of_a_shared_maximum() -> None:
+    x = Tensor(np.array([[[[0.0, 9.0, 0.0]]]]), requires_grad=True)
+    y = x.max_pool2d((1, 2), stride=1)  # both windows pick the 9
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad[0, 0, 0], [0.0, 2.0, 0.0])
+
+
+def test_max_pool2d_of_a_window_with_nan_is_nan_and_the_nan_takes_the_gradient() -> None:
+    x = Tensor(np.array([[[[1.0, np.nan], [3.0, 2.0]]]]), requires_grad=True)
+    y = x.max_pool2d(2)
+    y.sum().backward()
+    assert np.isnan(y.item())
+    np.testing.assert_array_equal(x.grad[0, 0], [[0.0, 1.0], [0.0, 0.0]])
+
+
+def test_conv2d_rejects_mismatched_channels_naming_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"conv2d.*3 channels.*\(4, 2, 3, 3\).*groups=1"):
+        Tensor(np.zeros((1, 3, 5, 5))).conv2d(Tensor(np.zeros((4, 2, 3, 3))))
+
+
+def test_conv2d_rejects_a_kernel_larger_than_the_padded_input() -> None:
+    with pytest.raises(ValueError, match=r"conv2d.*kernel \(5, 5\).*\(3, 3\)"):
+        Tensor(np.zeros((1, 1, 3, 3))).conv2d(Tensor(np.zeros((1, 1, 5, 5))))
+
+
+def test_conv2d_rejects_an_input_without_batch_and_channel_axes() -> None:
+    with pytest.raises(ValueError, match=r"conv2d.*\(N, C, H, W\).*\(5, 5\)"):
+        Tensor(np.zeros((5, 5))).conv2d(Tensor(np.zeros((1, 1, 3, 3))))
+
+
+def test_conv2d_and_its_gradients_keep_float32() -> None:
+    x = Tensor(np.ones((2, 1, 4, 4), dtype=np.float32), requires_grad=True)
+    w = Tensor(np.ones((3, 1, 2, 2), dtype=np.float32), requires_grad=True)
+    y = x.conv2d(w, padding=1)
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == w.grad.dtype == np.float32
+
+
+def test_pooling_rejects_padding_over_half_the_kernel() -> None:
+    with pytest.raises(ValueError, match=r"max_pool2d.*padding.*half the kernel"):
+        Tensor(np.zeros((1, 1, 4, 4))).max_pool2d(2, padding=2)
+
+
+# ---- dropout ------------------------------------------------------------------------------------
+
+
+def test_dropout_scales_kept_elements_by_the_same_factor_as_pytorch(torch) -> None:
+    x = np.ones((200, 50))
+    ours = Tensor(x).dropout(0.3, rng=np.random.default_rng(0)).data
+    theirs = torch.nn.functional.dropout(torch.tensor(x), 0.3).numpy()
+    assert set(np.unique(ours)) == set(np.unique(theirs)) == {0.0, 1 / 0.7}
+
+
+def test_dropout_zeroes_close_to_a_fraction_p_of_the_elements() -> None:
+    y = Tensor(np.ones(100_000)).dropout(0.25, rng=np.random.default_rng(0))
+    assert abs((y.data == 0).mean() - 0.25) < 0.01
+
+
+def test_dropout_repeats_its_mask_for_a_generator_with_the_same_seed() -> None:
+    x = Tensor(np.ones(50))
+    first = x.dropout(0.5, rng=np.random.default_rng(3)).data
+    np.testing.assert_array_equal(first, x.dropout(0.5, rng=np.random.default_rng(3)).data)
+
+
+def test_dropout_leaves_numpys_global_generator_alone() -> None:
+    np.random.seed(0)
+    before = np.random.get_state()[1].copy()
+    Tensor(np.ones(10)).dropout(0.5)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_dropout_rejects_a_probability_of_one() -> None:
+    with pytest.raises(ValueError, match=r"dropout.*p.*\[0, 1\).*1\.0"):
+        Tensor([1.0]).dropout(1.0)
+
+
+# ---- maths conventions ---------------------------------------------------------------------------
+
+
+def test_prod_gradient_at_a_single_zero_is_the_product_of_the_others() -> None:
+    x = Tensor([2.0, 0.0, 5.0, 3.0], requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 30.0, 0.0, 0.0])
+
+
+@pytest.mark.filterwarnings("error")
+def test_logsumexp_is_finite_at_plus_minus_1000_and_minus_inf_for_an_all_minus_inf_row() -> None:
+    x = Tensor([[1000.0, -1000.0], [-np.inf, -np.inf]])
+    y = x.logsumexp(axis=1)
+    np.testing.assert_allclose(y.data[0], 1000.0)
+    assert y.data[1] == -np.inf
+
+
+def test_var_rejects_a_ddof_that_leaves_no_degrees_of_freedom() -> None:
+    with pytest.raises(ValueError, match=r"var.*ddof=3.*3 element"):
+        Tensor([1.0, 2.0, 3.0]).var(ddof=3)
+
+
+def test_gelu_rejects_an_unknown_approximation() -> None:
+    with pytest.raises(ValueError, match=r"gelu.*approximate.*'fast'"):
+        Tensor([1.0]).gelu(approximate="fast")
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "gelu", "silu", "softplus"])
+def test_new_activations_are_accepted_by_the_mlp(name: str) -> None:
+    net = tg.nn.MLP([2, 3, 1], activation=name, seed=0)
+    assert net(Tensor(np.ones((2, 4)))).shape == (1, 4)
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+
+def test_take_along_axis_adds_the_gradients_of_repeated_indices() -> None:
+    x = Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    x.take_along_axis(np.array([[2, 2, 0]]), 1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0, 2.0]])
+
+
+def test_expand_rejects_a_shape_the_tensor_cannot_broadcast_to() -> None:
+    with pytest.raises(ValueError, match=r"expand.*\(3, 2\).*\(3, 4\)"):
+        Tensor(np.zeros((3, 2))).expand(3, 4)
+
+
+def test_pad_rejects_negative_widths() -> None:
+    with pytest.raises(ValueError, match=r"pad.*non-negative.*-1"):
+        Tensor([1.0]).pad(-1)
+
+
+def test_squeeze_rejects_an_axis_whose_length_is_not_one() -> None:
+    with pytest.raises(ValueError, match=r"squeeze.*axis 0.*\(3, 1\)"):
+        Tensor(np.zeros((3, 1))).squeeze(0)
+
+
+def test_split_rejects_sizes_that_do_not_add_up() -> None:
+    with pytest.raises(ValueError, match=r"split.*\[1, 1\].*3"):
+        Tensor([1.0, 2.0, 3.0]).split([1, 1])
+
+
+# ---- properties ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    name=st.sampled_from(["lt", "le", "gt", "ge", "eq", "ne"]),
+    seed=st.integers(0, 2**16),
+)
+def test_comparisons_agree_with_numpy_over_random_broadcastable_shapes(shapes, name, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (rng.integers(-2, 3, size=s).astype(float) for s in shapes.input_shapes)
+    numpy_op = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+                "eq": np.equal, "ne": np.not_equal}[name]
+    out = getattr(ops, name)(Tensor(a), Tensor(b))
+    assert out.dtype == np.bool_
+    np.testing.assert_array_equal(out.data, numpy_op(a, b))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    name=st.sampled_from(["maximum", "minimum"]),
+    seed=st.integers(0, 2**16),
+)
+def test_maximum_and_minimum_gradcheck_over_random_broadcastable_shapes(shapes, name, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (Tensor(rng.uniform(-2, 2, size=s), requires_grad=True) for s in shapes.input_shapes)
+    assert gradcheck(lambda x, y: getattr(x, name)(y), [a, b])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 2), groups=st.sampled_from([1, 2]), size=st.integers(3, 7),
+    kernel=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2),
+    dilation=st.integers(1, 2), seed=st.integers(0, 2**16),
+)
+def test_conv2d_matches_pytorch_over_random_geometries(
+    n, groups, size, kernel, stride, padding, dilation, seed
+):
+    torch = import_torch()
+    if dilation * (kernel - 1) + 1 > size + 2 * padding:
+        return  # the kernel does not fit: the error is tested on its own
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=(n, 2 * groups, size, size)), rng.normal(size=(2, 2, kernel, kernel))
+    w = np.concatenate([w] * groups)  # (2·groups, 2, k, k)
+    kw = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    y = X.conv2d(W, **kw)
+    Xt, Wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    yt = torch.nn.functional.conv2d(Xt, Wt, **kw)
+    upstream = rng.normal(size=y.shape)
+    y.backward(upstream)
+    yt.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(X.grad, Xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(W.grad, Wt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
+                       elements=st.floats(-3, 3)),
+       size=st.integers(1, 4), seed=st.integers(0, 100))
+def test_split_then_concatenate_gives_back_the_tensor(data, size, seed):
+    axis = seed % data.ndim
+    pieces = Tensor(data).split(size, axis=axis)
+    np.testing.assert_array_equal(tg.concatenate(pieces, axis=axis).data, data)

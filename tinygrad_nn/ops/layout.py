@@ -344,10 +344,10 @@ def split(x: Tensor, size: int | list[int], axis: int = 0) -> list[Tensor]:
     """
     along = _axis(axis, x.ndim)
     n = x.shape[along]
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        if size < 1:
-            raise ValueError(f"split: the piece size must be >= 1; got {size}")
-        sizes = [min(size, n - lo) for lo in range(0, n, int(size))]
+    if isinstance(size, (int, np.integer)):
+        if isinstance(size, bool) or size < 1:
+            raise ValueError(f"split: the piece size must be an int >= 1; got {size!r}")
+        sizes = [min(int(size), n - lo) for lo in range(0, n, int(size))]
     else:
         sizes = [int(s) for s in size]
         if sum(sizes) != n or any(s < 0 for s in sizes):

@@ -38,7 +38,8 @@ def logsumexp(x, axis=None, keepdims=False):
     """
     m = x.max(axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim)
     m = np.where(np.isfinite(m), m, 0.0)  # all −inf: ln 0 = −inf, not NaN
-    kept = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # ln 0 = −inf for an all −inf row, no warning
+        kept = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     y = kept if keepdims else (kept.reshape(()) if axis is None else np.squeeze(kept, axis))
     return y, lambda g: _spread(g, x.shape, axis, keepdims) * np.exp(x - kept)
 
@@ -111,7 +112,7 @@ def _products_of_the_others(x: np.ndarray, axis: Any) -> np.ndarray:
     zeros, unlike y / x): the exclusive products from the left times those from the right."""
     axes = tuple(range(x.ndim)) if axis is None else (
         (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis))
-    axes = tuple(a % x.ndim for a in axes) if x.ndim else ()
+    axes = tuple(int(a) % x.ndim for a in axes) if x.ndim else ()
     rest = tuple(a for a in range(x.ndim) if a not in axes)
     moved = np.transpose(x, rest + axes)
     flat = moved.reshape(*moved.shape[: len(rest)], -1)
@@ -161,7 +162,7 @@ def cumsum(x, axis=None):
     if axis is not None and not isinstance(axis, (int, np.integer)):
         raise TypeError(f"axis must be None or one int; got {axis!r}")
     y = np.cumsum(x, axis=axis)
-    along = 0 if axis is None else axis
+    along = 0 if axis is None else int(axis)
 
     def d_x(g: np.ndarray) -> np.ndarray:
         flipped = np.flip(g, axis=along)
