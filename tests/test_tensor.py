@@ -30,7 +30,8 @@ def test_python_ints_and_bools_become_float64(data) -> None:
     "data", ["abc", ["a", "b"], [[1.0, 2.0], [3.0]], [None], {"a": 1}, 1 + 2j, object()]
 )
 def test_non_numeric_or_ragged_data_is_a_type_error_naming_what_was_given(data) -> None:
-    with pytest.raises(TypeError, match="Tensor data must be"):
+    given = type(data).__name__
+    with pytest.raises(TypeError, match=rf"Tensor data must be .*numeric.*got {given}"):
         Tensor(data)
 
 
@@ -55,7 +56,7 @@ def test_attributes_mirror_the_array() -> None:
 
 def test_item_returns_a_python_float_and_rejects_many_elements() -> None:
     assert Tensor([[2.5]]).item() == 2.5
-    with pytest.raises(ValueError, match="one-element"):
+    with pytest.raises(ValueError, match=r"item\(\).*one-element.*shape \(2,\)"):
         Tensor([1.0, 2.0]).item()
 
 
@@ -88,7 +89,7 @@ def test_no_grad_records_nothing() -> None:
     with no_grad():
         y = a * 2
     assert not y.requires_grad
-    with pytest.raises(RuntimeError, match="does not require grad"):
+    with pytest.raises(RuntimeError, match=r"does not require grad.*no_grad\(\)"):
         y.backward()
 
 
@@ -108,7 +109,7 @@ def test_results_know_their_op_and_inputs() -> None:
 def test_requires_grad_can_only_be_set_on_leaves() -> None:
     a = Tensor([1.0])
     a.requires_grad = True
-    with pytest.raises(RuntimeError, match="leaf"):
+    with pytest.raises(RuntimeError, match=r"leaf.*made by 'mul'.*\.detach\(\)"):
         (a * 2).requires_grad = False
 
 
@@ -200,7 +201,7 @@ def test_backward_releases_the_graph_and_a_second_backward_says_retain_graph() -
     loss = (x.sigmoid() * 2).sum()
     loss.backward()
     assert loss.graph_released and loss.parents == ()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
+    with pytest.raises(RuntimeError, match=r"through 'sum'.*second time.*retain_graph=True"):
         loss.backward()
 
 
@@ -227,18 +228,18 @@ def test_backward_frees_the_intermediate_tensors_at_once() -> None:
 
 def test_backward_without_grad_on_a_non_scalar_is_a_clear_error() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="shape \\(2,\\)"):
+    with pytest.raises(RuntimeError, match=r"one-element.*shape \(2,\).*pass grad="):
         (x * 2).backward()
 
 
 def test_backward_with_a_gradient_of_the_wrong_shape_is_a_value_error() -> None:
     x = Tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+    with pytest.raises(ValueError, match=r"backward\(grad=.*shape \(2,\); got \(3,\)"):
         (x * 2).backward(np.ones(3))
 
 
 def test_backward_on_a_tensor_that_does_not_require_grad_is_a_runtime_error() -> None:
-    with pytest.raises(RuntimeError, match="does not require grad"):
+    with pytest.raises(RuntimeError, match=r"does not require grad.*requires_grad=True"):
         Tensor([1.0]).sum().backward()
 
 
@@ -247,13 +248,14 @@ def test_in_place_update_of_a_saved_input_blocks_backward() -> None:
     loss = (w * w).sum()
     with no_grad():
         w -= 0.1
-    with pytest.raises(RuntimeError, match="modified in place"):
+    facts = r"'mul' \(shape \(2,\)\).*modified in place.*after backward"
+    with pytest.raises(RuntimeError, match=facts):
         loss.backward()
 
 
 def test_in_place_update_of_a_parameter_outside_no_grad_is_refused() -> None:
     w = Tensor([1.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="no_grad"):
+    with pytest.raises(RuntimeError, match=r"in-place '-='.*requires grad.*no_grad\(\)"):
         w -= 0.1
 
 
@@ -281,19 +283,19 @@ def test_unbroadcastable_operands_name_op_and_shapes() -> None:
 
 
 def test_reshape_to_an_impossible_size_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"reshape.*size 6.*\(4, ?2\).*input shapes: \(2, 3\)"):
         Tensor(np.ones((2, 3))).reshape(4, 2)
 
 
 def test_axis_out_of_range_is_a_value_error_naming_the_op() -> None:
-    with pytest.raises(ValueError, match="sum"):
+    with pytest.raises(ValueError, match=r"sum: axis 2 .*input shapes: \(2, 3\)"):
         Tensor(np.ones((2, 3))).sum(axis=2)
 
 
 def test_index_out_of_range_is_an_index_error_and_a_value_error() -> None:
-    with pytest.raises(IndexError, match="getitem"):
+    with pytest.raises(IndexError, match=r"getitem: index 5 .*size 3.*input shapes: \(3,\)"):
         Tensor(np.ones(3))[5]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="getitem"):
         Tensor(np.ones(3))[5]
 
 
