@@ -1,9 +1,15 @@
 # Two entry points, both safe to run on a fresh clone:
-#   make demo   -> set up .venv and run the main job (trains the article's network, writes out/)
+#   make demo   -> set up .venv and run the main job (trains the article's network, writes out/demo/)
 #   make test   -> set up .venv with the test tools, install Graphviz's `dot` if missing, run the tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Installs re-run only when pyproject.toml changes (the package itself is installed editable).
+STAMP_VIZ := $(VENV)/.installed-viz
+STAMP_DEV := $(VENV)/.installed-dev
+# setuptools announces every editable install with a warning about same-named folders; this
+# project has none, so the install stays quiet.
+QUIET_INSTALL := PYTHONWARNINGS="ignore::UserWarning:setuptools.command.editable_wheel"
 
 .PHONY: demo test lint bench docs setup setup-dev graphviz clean
 
@@ -11,18 +17,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-setup: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[viz]'
+$(STAMP_VIZ): pyproject.toml | $(BIN)/python
+	$(QUIET_INSTALL) $(BIN)/pip install --quiet -e '.[viz]'
+	@touch $@
 
-setup-dev: $(BIN)/python graphviz
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(QUIET_INSTALL) $(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP_VIZ)
+
+setup-dev: $(STAMP_DEV) graphviz
 
 # Graphviz's `dot` program renders the graph pictures; the tests render for real.
 graphviz:
 	@command -v dot >/dev/null 2>&1 || bash scripts/install_graphviz.sh
 
 demo: setup
-	$(BIN)/tinygrad-nn demo --out out
+	$(BIN)/tinygrad-nn demo
 
 test: setup-dev
 	$(BIN)/ruff check .
