@@ -29,8 +29,10 @@ Examples
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -375,6 +377,31 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__}"
 
 
+def _digits_table() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 rows of 64 pixels and their labels, from the file scikit-learn ships."""
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except ValueError:  # a half-imported or stubbed sklearn module
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            "data.load('digits') needs scikit-learn, which ships the digits images: install the "
+            "optional extra with pip install 'tinygrad_nn[data]' (or pip install '.[data]' in a "
+            "clone of the repository)"
+        )
+    # Read the CSV scikit-learn's load_digits reads, without importing sklearn.datasets: that
+    # import pulls in scipy and takes seconds (measured 1-10 s on a busy 2-core machine).
+    package = Path(next(iter(spec.submodule_search_locations)))
+    table_path = package / "datasets" / "data" / "digits.csv.gz"
+    if table_path.is_file():
+        table = np.loadtxt(table_path, delimiter=",")
+        return table[:, :-1], table[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits  # another layout of the package: ask it
+
+    images, labels = load_digits(return_X_y=True)
+    return images, labels
+
+
 def digits(m: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8×8 handwritten digits (1,797 images, shipped inside scikit-learn).
 
@@ -398,15 +425,7 @@ def digits(m: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     >>> X.shape, labels.shape, float(X.max()), sorted(set(labels.tolist())) == list(range(10))
     ((64, 1797), (1797,), 1.0, True)
     """
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise ImportError(
-            "data.load('digits') needs scikit-learn, which ships the digits images: install the "
-            "optional extra with pip install 'tinygrad_nn[data]' (or pip install '.[data]' in a "
-            "clone of the repository)"
-        ) from None
-    images, labels = load_digits(return_X_y=True)
+    images, labels = _digits_table()
     total = labels.shape[0]
     m = total if m is None else _check_int(m, "m", 1)
     if m > total:
