@@ -26,6 +26,7 @@ Examples
 digraph tinygrad_nn {
 """
 
+from tinygrad_nn.viz.animation import TrainingAnimation
 from tinygrad_nn.viz.explain import ExplainStep, Explanation, GradientFlow, explain
 from tinygrad_nn.viz.graph import to_dot
 from tinygrad_nn.viz.plots import (
@@ -41,6 +42,7 @@ __all__ = [
     "Explanation",
     "GradientFlow",
     "GraphvizNotFoundError",
+    "TrainingAnimation",
     "draw_graph",
     "explain",
     "gradient_norms",

@@ -95,6 +95,65 @@ def _as_numpy(value: Any, name: str, what: str) -> np.ndarray:
         raise ValueError(f"{what}: {name} must be numeric; got {type(value).__name__}") from None
 
 
+def _check_data(model: Any, X: Any, Y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X as a (2, m) array, the labels as an (m,) array), or a clear error."""
+    if not callable(model):
+        raise TypeError(
+            f"{what}: model must be callable on a (2, n) array; got {type(model).__name__}"
+        )
+    X_np = _as_numpy(X, "X", what)
+    if X_np.ndim != 2 or X_np.shape[0] != 2 or X_np.shape[1] == 0:
+        raise ValueError(
+            f"{what}: X must have shape (2, m) (two features, examples as columns); got "
+            f"{X_np.shape}"
+        )
+    m = X_np.shape[1]
+    labels = _as_numpy(Y, "Y", what)
+    if labels.shape not in ((1, m), (m,)):
+        raise ValueError(
+            f"{what}: Y must have shape (1, {m}) or ({m},) to match X; got {labels.shape}"
+        )
+    labels = labels.reshape(m)
+    if not np.all(labels == np.round(labels)) or labels.min() < 0:
+        raise ValueError(f"{what}: Y must hold class numbers 0, 1, 2, ... (0/1 for two classes)")
+    return X_np, labels
+
+
+def _check_resolution(resolution: Any, what: str) -> None:
+    if (isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer))
+            or resolution < 2):
+        raise ValueError(f"{what}: resolution must be an int >= 2; got {resolution!r}")
+
+
+def _grid(X_np: np.ndarray, resolution: int) -> tuple[Any, Any, np.ndarray]:
+    """((low, high) corners, (grid_x, grid_y), the (2, n) grid points) around the data."""
+    pad = 0.1 * np.ptp(X_np, axis=1) + 0.25
+    low, high = X_np.min(axis=1) - pad, X_np.max(axis=1) + pad
+    xs = np.linspace(low[0], high[0], resolution)
+    ys = np.linspace(low[1], high[1], resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return (low, high), (grid_x, grid_y), np.stack([grid_x.ravel(), grid_y.ravel()])
+
+
+def _scores(model: Callable[[Any], Any], points: np.ndarray, what: str) -> np.ndarray:
+    """The model on the (2, n) grid points under no_grad: (1, n) probabilities or (k, n)."""
+    with no_grad():
+        try:
+            output = model(Tensor(points))
+        except (TypeError, AttributeError):
+            output = model(points)
+    scores = _as_numpy(output, "the model's output", what)
+    n = points.shape[1]
+    if scores.shape == (n,):
+        scores = scores.reshape(1, n)
+    if scores.ndim != 2 or scores.shape[1] != n:
+        raise ValueError(
+            f"{what}: the model must return (1, n) probabilities or (k, n) class scores for a "
+            f"(2, n) input; for n = {n} it returned shape {scores.shape}"
+        )
+    return scores
+
+
 def plot_decision_boundary(
     model: Callable[[Any], Any],
     X: Any,
@@ -135,49 +194,10 @@ def plot_decision_boundary(
     True
     """
     what = "plot_decision_boundary"
-    if not callable(model):
-        raise TypeError(
-            f"{what}: model must be callable on a (2, n) array; got {type(model).__name__}"
-        )
-    X_np = _as_numpy(X, "X", what)
-    if X_np.ndim != 2 or X_np.shape[0] != 2 or X_np.shape[1] == 0:
-        raise ValueError(
-            f"{what}: X must have shape (2, m) (two features, examples as columns); got "
-            f"{X_np.shape}"
-        )
-    m = X_np.shape[1]
-    labels = _as_numpy(Y, "Y", what)
-    if labels.shape not in ((1, m), (m,)):
-        raise ValueError(
-            f"{what}: Y must have shape (1, {m}) or ({m},) to match X; got {labels.shape}"
-        )
-    labels = labels.reshape(m)
-    if not np.all(labels == np.round(labels)) or labels.min() < 0:
-        raise ValueError(f"{what}: Y must hold class numbers 0, 1, 2, ... (0/1 for two classes)")
-    if (isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer))
-            or resolution < 2):
-        raise ValueError(f"{what}: resolution must be an int >= 2; got {resolution!r}")
-
-    pad = 0.1 * np.ptp(X_np, axis=1) + 0.25
-    low, high = X_np.min(axis=1) - pad, X_np.max(axis=1) + pad
-    xs = np.linspace(low[0], high[0], resolution)
-    ys = np.linspace(low[1], high[1], resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    points = np.stack([grid_x.ravel(), grid_y.ravel()])
-    with no_grad():
-        try:
-            output = model(Tensor(points))
-        except (TypeError, AttributeError):
-            output = model(points)
-    scores = _as_numpy(output, "the model's output", what)
-    n = points.shape[1]
-    if scores.shape == (n,):
-        scores = scores.reshape(1, n)
-    if scores.ndim != 2 or scores.shape[1] != n:
-        raise ValueError(
-            f"{what}: the model must return (1, n) probabilities or (k, n) class scores for a "
-            f"(2, n) input; for n = {n} it returned shape {scores.shape}"
-        )
+    X_np, labels = _check_data(model, X, Y, what)
+    _check_resolution(resolution, what)
+    (low, high), (grid_x, grid_y), points = _grid(X_np, resolution)
+    scores = _scores(model, points, what)
 
     figure, ax = _figure_and_axes(ax, what, (5.2, 4.4))
     classes = int(max(labels.max() + 1, 2, scores.shape[0]))
