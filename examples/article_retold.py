@@ -6,7 +6,8 @@ is trained three ways, from the same initial weights:
 1. with the article's own functions (``tinygrad_nn.reference``: forward_prop, backprop,
    update_parameters);
 2. with ``tinygrad_nn.train``, the article's signature, gradients from ``loss.backward()``;
-3. with the training loop written out: ``MLP`` + ``binary_cross_entropy`` + ``SGD``.
+3. with the training step written out: ``MLP`` + ``binary_cross_entropy`` + ``SGD``, run by
+   ``tinygrad_nn.training.fit``, the package's one training loop.
 
 The three cost histories agree to rounding, and ``crosscheck`` shows where the agreement comes
 from: layer by layer, the engine's dW, db, dZ and dA equal the article's.
@@ -17,7 +18,7 @@ Run:  python examples/article_retold.py
 import numpy as np
 
 import tinygrad_nn
-from tinygrad_nn import data, nn, optim, reference
+from tinygrad_nn import Tensor, data, nn, optim, reference, training
 
 LAYER_DIMS = [2, 4, 3, 1]  # two features, two hidden layers, one sigmoid output
 EPOCHS = 1000
@@ -26,17 +27,20 @@ SHOWN_EPOCHS = [0, 1, 10, 100, 500, 600, 700, 800, 999]
 
 
 def engine_loop(X, Y):
-    """The training loop with the engine, written out: what tinygrad_nn.train does."""
+    """The training step with the engine, written out, run by the package's one training loop
+    (tinygrad_nn.training.fit, which tinygrad_nn.train and the command line use too)."""
     model = nn.MLP(LAYER_DIMS)  # the article's init_params: randn * 0.01 from seed 3
     optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    cost_history = []
-    for _ in range(EPOCHS):
+
+    def step(X, Y):
         optimizer.zero_grad()
-        loss = nn.binary_cross_entropy(model(X), Y)
-        cost_history.append(loss.item())
+        loss = nn.binary_cross_entropy(model(X), Y)  # the article's cost, as written
         loss.backward()
         optimizer.step()
-    return model, cost_history
+        return loss  # the cost before this step's update, as the article records it
+
+    history = training.fit(step, Tensor(X, name="X"), Tensor(Y, name="Y"), EPOCHS)
+    return model, history.cost_history
 
 
 def accuracy(X, Y, params):
@@ -84,6 +88,7 @@ def main():
         scores = ", ".join(f"{name} {accuracy(X_split, Y_split, run):.3f}"
                            for name, run in runs.items())
         print(f"{split} accuracy ({X_split.shape[1]} examples): {scores}")
+
 
 if __name__ == "__main__":
     main()

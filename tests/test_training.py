@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_nn
-from tinygrad_nn import data, nn, optim, reference
+from tinygrad_nn import Tensor, data, nn, optim, reference, training
 from tinygrad_nn.training import CrosscheckReport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -384,6 +384,81 @@ def test_crosscheck_rejects_bad_input_naming_it(arguments, error, message):
     full.update(arguments)
     with pytest.raises(error, match=r"^crosscheck: .*" + message):
         tinygrad_nn.crosscheck(**full)
+
+
+# ---------------------------------------------------------------------------------------------
+# fit: the one training loop (train, the command line and the example share it)
+# ---------------------------------------------------------------------------------------------
+
+
+def _article_step(model, lr):
+    return training.training_step(
+        model, optim.SGD(model.parameters(), lr=lr),
+        lambda model, X, Y: nn.binary_cross_entropy(model(X), Y),
+    )
+
+
+def test_fit_with_training_step_equals_the_articles_train(moons):
+    X, Y = moons
+    model = nn.MLP(DIMS)
+    history = training.fit(_article_step(model, 0.5), Tensor(X), Tensor(Y), 200)
+    _, article_history = reference.train(X, Y, DIMS, 200, 0.5)
+    assert _relative(history.cost_history, article_history) < 1e-12
+
+
+def test_fit_records_one_cost_and_one_duration_per_epoch(moons):
+    X, Y = moons
+    history = training.fit(_article_step(nn.MLP(DIMS), 0.5), Tensor(X), Tensor(Y), 7)
+    assert history.epochs == len(history.cost_history) == len(history.epoch_seconds) == 7
+    assert all(isinstance(c, float) for c in history.cost_history)
+    assert all(t > 0 for t in history.epoch_seconds)
+
+
+def test_fit_calls_the_callback_after_every_epoch_and_stops_when_it_returns_true():
+    seen = []
+    costs = iter([3.0, 2.0, 1.0, 0.5, 0.25])
+    history = training.fit(lambda X, Y: next(costs), None, None, 5,
+                           callback=lambda epoch, cost: seen.append((epoch, cost)) or cost < 1.5)
+    assert seen == [(0, 3.0), (1, 2.0), (2, 1.0)]
+    assert history.cost_history == [3.0, 2.0, 1.0]
+
+
+def test_fit_lets_an_exception_from_the_callback_reach_the_caller():
+    def refuse(epoch, cost):
+        raise RuntimeError(f"diverged at epoch {epoch}")
+
+    with pytest.raises(RuntimeError, match="epoch 0"):
+        training.fit(lambda X, Y: float("nan"), None, None, 3, callback=refuse)
+
+
+def test_fit_runs_a_compiled_step_with_the_eager_costs(moons):
+    X, Y = moons
+    eager = training.fit(_article_step(nn.MLP(DIMS), 0.5), Tensor(X), Tensor(Y), 30)
+    compiled_step = tinygrad_nn.compile(_article_step(nn.MLP(DIMS), 0.5))
+    compiled = training.fit(compiled_step, Tensor(X), Tensor(Y), 30)
+    np.testing.assert_allclose(compiled.cost_history, eager.cost_history, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"epochs": -1}, ValueError, r"fit.*epochs.*-1"),
+        ({"epochs": 2.0}, TypeError, r"fit.*epochs.*int"),
+        ({"step": None}, TypeError, r"fit.*step.*callable"),
+        ({"callback": 1}, TypeError, r"fit.*callback.*callable"),
+    ],
+)
+def test_fit_rejects_bad_arguments_naming_them(arguments, error, message):
+    full = {"step": lambda X, Y: 0.0, "X": None, "Y": None, "epochs": 1, **arguments}
+    with pytest.raises(error, match=message):
+        training.fit(**full)
+
+
+def test_crosscheck_checks_the_articles_cost_composed_of_tensor_ops(moons):
+    X, Y = moons
+    report = tinygrad_nn.crosscheck(X, Y, DIMS)
+    assert report.cost == "article" and "composed of Tensor ops" in str(report)
+    assert report.ok
 
 
 # ---------------------------------------------------------------------------------------------

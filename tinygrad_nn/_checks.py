@@ -29,7 +29,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "article_data",
+    "article_layer_dims",
     "choice",
+    "finite_array",
     "float_dtype",
     "is_whole_number",
     "layer_dims",
@@ -307,3 +310,98 @@ def layer_dims(value: Any, owner: str | None) -> list[int]:
                 f"{_prefix(owner)}layer_dims[{index}] must be a positive int; got {size} in {dims}"
             )
     return [int(size) for size in dims]
+
+
+# ---- data in the article's layout (train, crosscheck) -------------------------------------------
+
+
+def finite_array(array: np.ndarray, name: str, owner: str | None) -> None:
+    """Raise a ValueError naming the first NaN/Inf in ``array`` (row-major order), if any.
+
+    Examples
+    --------
+    >>> finite_array(np.array([[0.0, 1.0]]), "X", "train")
+    >>> try:
+    ...     finite_array(np.array([[0.0, np.nan]]), "X", "train")
+    ... except ValueError as error:
+    ...     print(str(error)[:62])
+    train: X contains non-finite values (1 of 2); the first is nan
+    """
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)
+    index = tuple(int(i) for i in bad[0])
+    value = array[index]
+    where = f"{name}[{', '.join(map(str, index))}]"
+    if array.ndim == 2:
+        where += f" (row {index[0]}, example {index[1]})"
+    raise ValueError(
+        f"{_prefix(owner)}{name} contains non-finite values ({len(bad)} of {array.size}); the "
+        f"first is {value} at {where}. Clean or drop those examples before training"
+    )
+
+
+def article_data(X: np.ndarray, Y: np.ndarray, owner: str | None) -> None:
+    """Check numeric arrays ``X`` (n_features, m) and ``Y`` (1, m): examples as columns, the
+    same m, finite, labels in [0, 1].
+
+    Examples
+    --------
+    >>> article_data(np.zeros((2, 3)), np.ones((1, 3)), "train")
+    >>> article_data(np.zeros((2, 3)), np.ones(3), "train")
+    Traceback (most recent call last):
+    ...
+    ValueError: train: Y must have shape (1, m) = (1, 3); got (3,) (use Y.reshape(1, 3))
+    """
+    p = _prefix(owner)
+    if X.ndim != 2 or X.shape[1] == 0:
+        raise ValueError(
+            f"{p}X must be a 2-D array (n_features, m) with examples as columns and m >= 1; "
+            f"got shape {X.shape}"
+        )
+    m = X.shape[1]
+    if Y.ndim != 2 or Y.shape[0] != 1:
+        hint = f" (use Y.reshape(1, {Y.shape[0]}))" if Y.ndim == 1 else ""
+        raise ValueError(f"{p}Y must have shape (1, m) = (1, {m}); got {Y.shape}{hint}")
+    if Y.shape[1] != m:
+        raise ValueError(
+            f"{p}X and Y must hold the same number of examples (columns): X has shape "
+            f"{X.shape} (m={m}), Y has shape {Y.shape} (m={Y.shape[1]})"
+        )
+    finite_array(X, "X", owner)
+    finite_array(Y, "Y", owner)
+    outside = (Y < 0) | (Y > 1)
+    if outside.any():
+        j = int(np.argmax(outside[0]))
+        raise ValueError(
+            f"{p}Y holds binary labels (or probabilities) in [0, 1]; Y[0, {j}] = {Y[0, j]} is "
+            f"outside"
+        )
+
+
+def article_layer_dims(value: Any, n_features: int, owner: str | None) -> list[int]:
+    """:func:`layer_dims`, then what the data demands: the first size is the number of
+    features, and the last layer has one (sigmoid) unit, as Y is (1, m).
+
+    Examples
+    --------
+    >>> article_layer_dims([2, 4, 1], 2, "train")
+    [2, 4, 1]
+    >>> article_layer_dims([3, 1], 2, "train")
+    Traceback (most recent call last):
+    ...
+    ValueError: train: layer_dims[0] = 3 must equal the number of features, X.shape[0] = 2
+    """
+    dims = layer_dims(value, owner)
+    if dims[0] != n_features:
+        raise ValueError(
+            f"{_prefix(owner)}layer_dims[0] = {dims[0]} must equal the number of features, "
+            f"X.shape[0] = {n_features}"
+        )
+    if dims[-1] != 1:
+        raise ValueError(
+            f"{_prefix(owner)}the last layer must have 1 unit (one sigmoid output per example, "
+            f"Y is (1, m)); got layer_dims[-1] = {dims[-1]}"
+        )
+    return dims
