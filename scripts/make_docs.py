@@ -5,7 +5,9 @@ Runs, in order:
 1. ``scripts/make_ops_doc.py``: docs/ops.md and the module-structure picture
    (docs/img/architecture.dot, .svg);
 2. ``scripts/make_images.py``, if present: the graph, cost-curve and gradient-flow images in
-   docs/img/ that the README and the tutorial show.
+   docs/img/ that the README and the tutorial show;
+3. ``scripts/make_readme.py``: README.md's quotes of program output (the cross-check table, the
+   example's agreement, the demo's accuracy) and the demo's cost curve, from fresh runs.
 
 Each script runs in its own process with this interpreter; the first failure stops the run and
 its exit status is returned.
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
-STEPS = ("make_ops_doc.py", "make_images.py")
+STEPS = ("make_ops_doc.py", "make_images.py", "make_readme.py")
 
 
 def main() -> int:

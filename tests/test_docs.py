@@ -36,6 +36,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 NO_RUN_COMMENT = "<!-- no-run -->"
+README = ROOT / "README.md"
 
 # Every module the package is meant to have (dotted below tinygrad_nn: "ops.registry"); those
 # whose file does not exist yet are skipped, any module found on disk is added.
@@ -381,3 +382,48 @@ def test_every_public_function_and_class_has_an_example(name: str) -> None:
         f"tinygrad_nn.{name}: give these an Examples section with a `>>>` example in their "
         f"docstring: {', '.join(missing)}"
     )
+
+
+# ---- README quotes of program output -------------------------------------------------------
+
+_NUMBER = re.compile(r"\d+\.\d+e[-+]\d+")
+
+
+def _same_quote(committed: str, fresh: str) -> bool:
+    """Equal text, except that numbers in scientific notation (rounding-level differences such
+    as 1.5e-18, which another CPU's BLAS changes in the last bits) may differ within a factor of
+    ten: a stale or wrong quote still fails, a machine with other rounding does not."""
+    if _NUMBER.sub("#", committed) != _NUMBER.sub("#", fresh):
+        return False
+    pairs = zip(_NUMBER.findall(committed), _NUMBER.findall(fresh), strict=True)
+    return all(
+        float(a) == float(b) or (float(a) > 0 and float(b) > 0 and 0.1 < float(a) / float(b) < 10)
+        for a, b in pairs
+    )
+
+
+def _load_readme_generator():
+    spec = importlib.util.spec_from_file_location(
+        "make_readme", ROOT / "scripts" / "make_readme.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_quote_comparison_tolerates_rounding_only() -> None:
+    assert _same_quote("dW1  1.52e-18  yes", "dW1  2.28e-18  yes")
+    assert not _same_quote("dW1  1.52e-18  yes", "dW1  1.52e-12  yes")
+    assert not _same_quote("accuracy 99.0%", "accuracy 98.5%")
+
+
+def test_readme_quotes_are_what_the_demo_and_the_example_print_now() -> None:
+    generator = _load_readme_generator()
+    committed = generator.quotes(README.read_text(encoding="utf-8"))
+    assert set(committed) == set(generator.SECTIONS), "README.md lost a make_readme marker"
+    outputs = generator.Outputs()
+    for name, make in generator.SECTIONS.items():
+        assert _same_quote(committed[name], make(outputs)), (
+            f"README.md's quote {name!r} is not what the program prints now: run "
+            "`python scripts/make_readme.py` (or `make docs`)"
+        )
