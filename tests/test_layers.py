@@ -403,3 +403,120 @@ def test_embedding_rejects_an_index_outside_the_table():
 def test_embedding_rejects_float_indices():
     with pytest.raises(TypeError, match=r"Embedding: indices must be integers.*float64"):
         nn.Embedding(4, 2)(np.array([0.0, 1.0]))
+
+
+# ---- LayerNorm, BatchNorm1d, BatchNorm2d --------------------------------------------------------
+
+
+def _set_affine(layer, seed: int) -> None:
+    layer.gamma.data[:] = 1.0 + 0.5 * _rng(seed).normal(size=layer.gamma.shape)
+    layer.beta.data[:] = _rng(seed + 1).normal(size=layer.beta.shape)
+
+
+def _torch_norm(torch, kind: str, n: int):
+    reference = {
+        "layer": torch.nn.LayerNorm, "bn1": torch.nn.BatchNorm1d, "bn2": torch.nn.BatchNorm2d
+    }[kind](n, dtype=torch.float64)
+    return reference
+
+
+_NORMS = {
+    # kind: (our class, our input shape, to torch's layout, back to ours)
+    "layer": (nn.LayerNorm, (5, 7), lambda a: a.T, lambda a: a.T),
+    "bn1": (nn.BatchNorm1d, (5, 7), lambda a: a.T, lambda a: a.T),
+    "bn2": (nn.BatchNorm2d, (4, 5, 3, 3), lambda a: a, lambda a: a),
+}
+
+
+@pytest.mark.parametrize("kind", list(_NORMS))
+def test_norm_layers_match_pytorch_in_training_mode(kind, torch):
+    cls, shape, to_torch, back = _NORMS[kind]
+    layer = cls(5)
+    _set_affine(layer, 20)
+    reference = _torch_norm(torch, kind, 5)
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(layer.gamma.data.reshape(-1)))
+        reference.bias.copy_(torch.tensor(layer.beta.data.reshape(-1)))
+    x = _rng(22).normal(2.0, 3.0, size=shape)
+    upstream = _rng(23).normal(size=shape)
+    tx = torch.tensor(to_torch(x), requires_grad=True)
+    expected = reference(tx)
+    expected.backward(torch.tensor(to_torch(upstream)))
+    ours_x = _leaf(x)
+    ours = layer(ours_x)
+    _grads_after(ours, upstream)
+    np.testing.assert_allclose(ours.data, back(expected.detach().numpy()), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours_x.grad, back(tx.grad.numpy()), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        layer.gamma.grad.reshape(-1), reference.weight.grad.numpy(), rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        layer.beta.grad.reshape(-1), reference.bias.grad.numpy(), rtol=1e-10, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("kind", ["bn1", "bn2"])
+def test_batch_norm_running_statistics_and_eval_mode_match_pytorch(kind, torch):
+    cls, shape, to_torch, back = _NORMS[kind]
+    layer = cls(5, momentum=0.3)
+    reference = _torch_norm(torch, kind, 5)
+    reference.momentum = 0.3
+    for step in range(3):
+        x = _rng(30 + step).normal(1.0 + step, 2.0, size=shape)
+        layer(x)
+        reference(torch.tensor(to_torch(x)))
+    np.testing.assert_allclose(layer.running_mean.reshape(-1), reference.running_mean.numpy())
+    np.testing.assert_allclose(layer.running_var.reshape(-1), reference.running_var.numpy())
+    layer.eval()
+    reference.eval()
+    x = _rng(40).normal(size=shape)
+    np.testing.assert_allclose(
+        layer(x).data, back(reference(torch.tensor(to_torch(x))).detach().numpy()), rtol=1e-12
+    )
+
+
+def test_batch_norm_in_eval_mode_does_not_update_its_running_statistics():
+    layer = nn.BatchNorm2d(2)
+    layer(_rng(41).normal(size=(3, 2, 2, 2)))
+    before = layer.running_mean.copy(), layer.running_var.copy()
+    layer.eval()(_rng(42).normal(5.0, size=(3, 2, 2, 2)))
+    np.testing.assert_array_equal(layer.running_mean, before[0])
+    np.testing.assert_array_equal(layer.running_var, before[1])
+
+
+@pytest.mark.parametrize("kind", list(_NORMS))
+def test_norm_layers_pass_gradcheck(kind):
+    cls, shape, _, _ = _NORMS[kind]
+    layer = cls(5)
+    _set_affine(layer, 50)
+    x = _leaf(_rng(51).normal(size=shape))
+    assert gradcheck(lambda x, g, b: layer(x), [x, layer.gamma, layer.beta])
+
+
+def test_batch_norm_eval_mode_gradient_passes_gradcheck():
+    layer = nn.BatchNorm1d(3)
+    layer(_rng(52).normal(size=(3, 6)))
+    layer.eval()
+    x = _leaf(_rng(53).normal(size=(3, 4)))
+    assert gradcheck(lambda x, g, b: layer(x), [x, layer.gamma, layer.beta])
+
+
+def test_batch_norm_with_the_wrong_number_of_channels_names_the_layout():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(num_features=3\).*\(N, 3, H, W\).*\(2, 4"):
+        nn.BatchNorm2d(3)(np.zeros((2, 4, 5, 5)))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(num_features=3\).*\(3, m\)"):
+        nn.BatchNorm1d(3)(np.zeros((4, 3)))
+
+
+def test_batch_norm_training_on_one_value_per_channel_is_refused():
+    with pytest.raises(ValueError, match=r"BatchNorm1d: training needs more than one value"):
+        nn.BatchNorm1d(3)(np.zeros((3, 1)))
+
+
+def test_layer_norm_without_affine_has_no_parameters():
+    assert nn.LayerNorm(4, affine=False).parameters() == []
+
+
+def test_batch_norm_momentum_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match=r"BatchNorm2d: momentum must be a number in \[0, 1\]"):
+        nn.BatchNorm2d(3, momentum=1.5)

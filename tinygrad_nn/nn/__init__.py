@@ -53,6 +53,7 @@ from tinygrad_nn.nn.losses import (
     mse,
 )
 from tinygrad_nn.nn.module import Module
+from tinygrad_nn.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 
 def __getattr__(name: str) -> object:
@@ -85,8 +86,8 @@ __all__ = [
     "save_arrays",
 ]
 __all__ += [  # layers for CNNs and sequences (issue 15)
-    "Activation", "AvgPool2d", "Conv2d", "Dropout", "Embedding", "Flatten", "MaxPool2d",
-    "Sequential", "activation_modules",
+    "Activation", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding",
+    "Flatten", "LayerNorm", "MaxPool2d", "Sequential", "activation_modules",
 ]
 # One module class per activation op of the registry (ReLU, Sigmoid, Tanh, ...), made from
 # ops.activations(): nobody keeps a second list of activations.

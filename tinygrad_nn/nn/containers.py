@@ -296,8 +296,14 @@ def _op_function(name: str) -> Any:
     return getattr(Tensor, method)
 
 
+#: Where PyTorch's class name does not follow the rule below (gelu -> GELU, not GeLU).
+_IRREGULAR_SPELLING = {"gelu": "GELU"}
+
+
 def _class_name(op_name: str) -> str:
     """PyTorch's spelling: relu -> ReLU, leaky_relu -> LeakyReLU, silu -> SiLU, tanh -> Tanh."""
+    if op_name in _IRREGULAR_SPELLING:
+        return _IRREGULAR_SPELLING[op_name]
     words = []
     for word in op_name.split("_"):
         word = word.capitalize()
