@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["Geometry", "add_windows", "geometry", "offsets", "pad", "windows"]
+__all__ = ["Geometry", "add_windows", "disjoint", "geometry", "offsets", "pad", "windows"]
 
 
 class Geometry:
@@ -77,6 +77,19 @@ def geometry(
     return Geometry(kernel, stride_, padding_, dilation_, out, padded)
 
 
+def disjoint(geo: Geometry) -> bool:
+    """True when no input element lies in two windows (stride ≥ the kernel's reach per axis).
+
+    Examples
+    --------
+    >>> disjoint(geometry("max_pool2d", (1, 1, 4, 4), (2, 2), 2, 0, 1))
+    True
+    """
+    return all(
+        s >= d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, geo.kernel, strict=True)
+    )
+
+
 def pad(x: np.ndarray, geo: Geometry, value: float = 0.0) -> np.ndarray:
     """``x`` with ``geo.padding`` added on both sides of each spatial axis (x itself if none).
 
@@ -88,8 +101,10 @@ def pad(x: np.ndarray, geo: Geometry, value: float = 0.0) -> np.ndarray:
     """
     if not any(geo.padding):
         return x
-    widths = [(0, 0), (0, 0), *((p, p) for p in geo.padding)]
-    return np.pad(x, widths, constant_values=value)
+    padded = np.full((*x.shape[:2], *geo.padded), value, dtype=x.dtype)  # cheaper than np.pad
+    padded[(slice(None), slice(None), *(slice(p, p + n) for p, n in
+                                       zip(geo.padding, x.shape[2:], strict=True)))] = x
+    return padded
 
 
 def windows(xp: np.ndarray, geo: Geometry) -> np.ndarray:
@@ -141,8 +156,12 @@ def add_windows(per_offset, shape: tuple[int, ...], geo: Geometry, dtype: np.dty
     array([[[1., 2., 1.]]])
     """
     full = np.zeros((*shape[:2], *geo.padded), dtype=dtype)
+    apart = disjoint(geo)  # then each element gets one value: assign instead of add
     for k, where in offsets(geo):
-        full[(slice(None), slice(None), *where)] += per_offset(k)
+        if apart:
+            full[(slice(None), slice(None), *where)] = per_offset(k)
+        else:
+            full[(slice(None), slice(None), *where)] += per_offset(k)
     if not any(geo.padding):
         return full
     return full[(slice(None), slice(None), *(slice(p, p + n) for p, n in
