@@ -7,6 +7,8 @@ defect by defect (see shared/seed/README.md, defects 1-6).
 
 import inspect
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -413,3 +415,30 @@ def test_predict_thresholds_the_output_into_zeros_and_ones_shaped_1_by_m():
     np.testing.assert_array_equal(
         reference.predict(X, params, threshold=0.6), [[0.0, 0.0, 0.0, 1.0]]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the module's own text: defects counted the same everywhere, no path outside the repository
+# ---------------------------------------------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def test_reference_marks_six_defects_and_says_five_are_fixed_and_one_kept():
+    source = (REPOSITORY / "tinygrad_nn" / "reference.py").read_text()
+    marked = {int(n) for n in re.findall(r"# Article defect (\d)", source)}
+    assert marked == {1, 2, 3, 4, 5, 6}
+    assert re.search(r"six defects: five are fixed here, the sixth is kept", reference.__doc__)
+
+
+def test_the_tutorials_defect_table_has_the_same_six_rows():
+    tutorial = (REPOSITORY / "docs" / "tutorial.md").read_text()
+    section = tutorial.split("## 10. The article's defects")[1].split("\n## ")[0]
+    assert re.findall(r"^\| (\d) \|", section, flags=re.M) == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_reference_names_no_file_outside_the_repository():
+    source = (REPOSITORY / "tinygrad_nn" / "reference.py").read_text()
+    paths = re.findall(r"[\w./-]+/[\w.-]+\.(?:md|py|txt|ipynb)", source)
+    missing = [path for path in paths if not (REPOSITORY / path).exists()]
+    assert missing == []

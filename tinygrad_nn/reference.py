@@ -1,17 +1,18 @@
 """The seed article's neural network, corrected: plain numpy, hand-derived backprop.
 
-This module is the article "How to build a neural network from scratch" (see
-``shared/seed/README.md``) transcribed with its own function names, signatures, variable
-names and structure, so that a reader can put it beside the original and the engine's
-``loss.backward()`` side by side. Nothing here uses the autograd engine.
+This module is the article "How to build a neural network from scratch" (the project's seed
+article; its text is not part of this repository) transcribed with its own function names,
+signatures, variable names and structure, so that a reader can put it beside the original and
+the engine's ``loss.backward()`` side by side. Nothing here uses the autograd engine.
 
 Layout, as in the article: examples are columns. ``X`` is ``(n_features, m)``, ``Y`` is
 ``(1, m)``, ``W{l}`` is ``(n_l, n_{l-1})``, ``b{l}`` is ``(n_l, 1)``, and every layer computes
 ``A = sigmoid(W @ A_prev + b)``. ``forward_prop`` keeps one cache ``((A_prev, W, b), Z)`` per
 layer, which ``one_layer_backward`` consumes.
 
-The article's code does not run as printed. Five defects are fixed here, each marked with a
-comment starting ``Article defect``:
+The article's code has six defects: five are fixed here, the sixth is kept and documented. Each
+is marked with a comment starting ``Article defect``. The five fixed ones (the code does not run
+as printed):
 
 1. ``sigmoid`` mixed a tab and spaces in its indentation, so the file did not parse.
 2. ``cost_function`` called a bare ``log`` (NameError) and returned a ``(1, 1)`` array.
@@ -20,9 +21,13 @@ comment starting ``Article defect``:
    then overwrote them: the last layer never learned.
 5. ``update_parameters`` read ``grads['W…']``/``grads['b…']``, keys that do not exist.
 
-One numerical weakness is kept on purpose because it is the article's formula: ``backprop``
-starts from ``dAL = -(Y/AL - (1-Y)/(1-AL))``, which is infinite once the output sigmoid
-saturates. The fused, stable form of the last layer's gradient is ``dZ_L = A_L - Y``.
+And the one kept:
+
+6. ``backprop`` starts from ``dAL = -(Y/AL - (1-Y)/(1-AL))``, which is infinite once the
+   output sigmoid saturates (and ``cost_function`` takes ``log 0`` there). It is kept on
+   purpose because it is the article's formula; the stable form of the last layer's gradient
+   is ``dZ_L = A_L - Y``. The engine's side: ``nn.binary_cross_entropy`` clamps each log
+   visibly (a ``clip`` op), ``nn.binary_cross_entropy_with_logits`` is stable at any logit.
 
 A scaling subtlety: ``dAL`` has no ``1/m``; the ``1/m`` enters only in ``dW`` and ``db``. So
 ``grads['dW{l}']`` and ``grads['db{l}']`` are the true gradients of the cost J, while the
@@ -231,7 +236,7 @@ def backprop(AL: np.ndarray, Y: np.ndarray, caches: list[Cache]) -> dict[str, np
     L = len(caches)
     Y = Y.reshape(AL.shape)
 
-    # Kept from the article although it divides by AL and 1-AL, which is infinite once the
+    # Article defect 6, kept on purpose: it divides by AL and 1-AL, which is infinite once the
     # sigmoid saturates. The stable form fuses this with the last sigmoid: dZ_L = AL - Y.
     dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
 

@@ -93,7 +93,9 @@ def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     article's formula and its gradient ``dA = -(Y/A - (1-Y)/(1-A))/m``. The mean is over all
     elements of ``A`` (for the article's ``(1, m)`` output, over the m examples).
 
-    **Saturation, visibly handled** (the article's defect 6): a saturated sigmoid gives ``a = 0``
+    **Saturation, visibly handled** (the article's defect 6, which ``tinygrad_nn.reference``
+    keeps as the article wrote it; the other five are fixed there): a saturated sigmoid gives
+    ``a = 0``
     or ``a = 1`` exactly (logits beyond about ±37 in float64), and ``ln 0 = −inf`` would make the
     cost infinite and its gradient NaN. So each log's argument first goes through a ``clip`` op,
     ``ln(clip(a, e^−100))`` and ``ln(clip(1 − a, e^−100))``, which is ``max(ln a, −100)``:
