@@ -26,6 +26,7 @@ import numpy as np
 
 from tinygrad_nn import modes
 from tinygrad_nn.graph_summary import GraphSummary  # picture summary
+from tinygrad_nn.versions import check_saved_arrays
 
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
@@ -138,15 +139,14 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
                 f"arrays were freed by the first backward(); call backward(retain_graph=True) the "
                 f"first time to keep them"
             )
-        for parent, rule, version in zip(node._parents, rules, node._versions_seen):  # noqa: B905
+        seen = node._versions_seen  # the inputs' version counts when the op ran, then the output's
+        if node._version[0] != seen[-1]:
+            check_saved_arrays(node)  # raises if a rule that runs saved the changed output
+        for parent, rule, version in zip(node._parents, rules, seen):  # noqa: B905
+            if parent._version[0] != version:
+                check_saved_arrays(node)  # raises if a rule that runs saved the changed input
             if not parent._requires_grad:
                 continue
-            if parent._version != version:
-                raise RuntimeError(
-                    f"an input of '{node._op}' (shape {parent.shape}) was modified in place after "
-                    f"'{node._op}' used it; backward() would use the new values. Update "
-                    f"parameters after backward(), not between the forward pass and backward()"
-                )
             grad_parent = rule(g)
             if type(grad_parent) is not np.ndarray:  # numpy returns scalars for 0-d results
                 grad_parent = np.asarray(grad_parent)

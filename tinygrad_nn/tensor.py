@@ -44,6 +44,7 @@ from tinygrad_nn.modes import (
     scope,
     set_detect_anomaly,
 )
+from tinygrad_nn.versions import output_counter
 
 __all__ = [
     "BackwardRule",
@@ -206,6 +207,7 @@ class Tensor:
         parents: tuple[Tensor, ...] = (),
         rules: tuple[BackwardRule, ...] | None = None,
         versions_seen: tuple[int, ...] = (),
+        version: list[int] | None = None,
     ) -> None:
         """Set every field a tensor has, in one place: leaves take the defaults, op results
         (:meth:`_from_op`) pass what the op recorded."""
@@ -218,7 +220,8 @@ class Tensor:
         self._parents = parents
         self._rules = rules
         self._scope = modes.state.scope
-        self._version = 0
+        # [count of in-place changes], shared with the views and detach() of this memory
+        self._version = [0] if version is None else version
         self._versions_seen = versions_seen
         self._creation_line: tuple[str, int, str] | None = None
         self._seq = _next_creation_number()
@@ -233,29 +236,37 @@ class Tensor:
     ) -> Tensor:
         """Make an op's result (no copy, no validation: the op produced ``data``)."""
         out = object.__new__(cls)
+        here = modes.state  # this thread's switches: read once per op
+        grad_enabled = here.grad_enabled
+        # A view of an input's memory (reshape, .T, slicing) shares that input's version counter.
+        if data.base is None and data is not parents[0].data:
+            version = [0]
+        else:
+            version = output_counter(data, parents)
         requires_grad = False
-        if modes.state.grad_enabled and data.dtype.kind == "f":  # boolean/integer results: no grad
+        if grad_enabled and data.dtype.kind == "f":  # boolean/integer results: no grad
             for parent in parents:
                 if parent._requires_grad:
                     requires_grad = True
                     break
         if requires_grad:
-            # The inputs' versions now, to catch an in-place change before backward().
+            # The inputs' and the output's version counts now, to catch an in-place change of
+            # anything a rule saved before backward() (tinygrad_nn.versions).
             versions = (
-                (parents[0]._version,)
+                (parents[0]._version[0], version[0])
                 if len(parents) == 1
-                else (parents[0]._version, parents[1]._version)
+                else (parents[0]._version[0], parents[1]._version[0], version[0])
                 if len(parents) == 2
-                else tuple(p._version for p in parents)
+                else (*(p._version[0] for p in parents), version[0])
             )
-            out._set_fields(data, True, op, parents, rules, versions)
-            if modes.state.anomaly_enabled:
+            out._set_fields(data, True, op, parents, rules, versions, version)
+            if here.anomaly_enabled:
                 out._creation_line = _user_frame()
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
-            out._set_fields(data, False, op, parents if modes.state.grad_enabled else ())
-        if modes.state.anomaly_enabled:
+            out._set_fields(data, False, op, parents if grad_enabled else (), version=version)
+        if here.anomaly_enabled:
             _check_forward(out)
         return out
 
@@ -470,7 +481,9 @@ class Tensor:
         >>> y.is_leaf, y.requires_grad
         (True, False)
         """
-        return Tensor._leaf(self.data)
+        out = Tensor._leaf(self.data)
+        out._version = self._version  # shared: a change through either is seen by both
+        return out
 
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (leaves always keep it).
@@ -549,7 +562,7 @@ class Tensor:
         Traceback (most recent call last):
         RuntimeError: an input of 'mul' (shape (2,)) was modified in place after 'mul' used it; ...
         """
-        self._version += 1
+        self._version[0] += 1
 
     # ---- backward ---------------------------------------------------------------------------
 

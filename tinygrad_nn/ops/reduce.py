@@ -36,7 +36,8 @@ def sum_(x, axis=None, keepdims=False):
     array([[1., 1., 1.],
            [2., 2., 2.]])
     """
-    return x.sum(axis=axis, keepdims=keepdims), lambda g: _spread(g, x.shape, axis, keepdims)
+    shape = x.shape  # the rule keeps the shape only: it saves no array
+    return x.sum(axis=axis, keepdims=keepdims), lambda g: _spread(g, shape, axis, keepdims)
 
 
 @op(1, method="mean")
@@ -54,7 +55,8 @@ def mean(x, axis=None, keepdims=False):
     """
     y = x.mean(axis=axis, keepdims=keepdims)
     n = x.size // max(y.size, 1) if x.size else 1
-    return y, lambda g: _spread(g / n, x.shape, axis, keepdims)
+    shape = x.shape  # the rule keeps the shape only: it saves no array
+    return y, lambda g: _spread(g / n, shape, axis, keepdims)
 
 
 def _extreme(x: np.ndarray, y: np.ndarray, axis: Any, keepdims: bool):

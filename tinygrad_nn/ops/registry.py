@@ -144,6 +144,8 @@ def _constant(value: Any, dtype: np.dtype | None) -> Tensor:
             raise ValueError(f"operand {value!r} is too large for {dtype}") from None
     else:
         data = as_array(value, "operand")
+        if data is value:  # the caller's numpy array: copied, so changing it later is harmless
+            data = data.copy()
     return Tensor._leaf(data)
 
 

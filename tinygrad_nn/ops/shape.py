@@ -35,7 +35,8 @@ def reshape(x, *shape):
     >>> x.grad
     array([1., 1., 1., 2., 2., 2.])
     """
-    return x.reshape(_shape_args(shape)), lambda g: g.reshape(x.shape)
+    x_shape = x.shape  # the rule keeps the shape only: it saves no array
+    return x.reshape(_shape_args(shape)), lambda g: g.reshape(x_shape)
 
 
 @op(1, method="transpose")
@@ -99,18 +100,21 @@ def getitem(x, index):
             raise TypeError(f"index arrays must hold integers or booleans; got dtype {p.dtype}")
         if isinstance(p, (float, str)):
             raise TypeError(f"indices must be ints, slices, arrays or masks; got {p!r}")
-    y = x[parts]
     basic = _is_basic_index(parts)
+    # Basic indexing gives a view of x, as in numpy and PyTorch (an int index too: the Ellipsis
+    # keeps numpy from returning a scalar copy); integer arrays and masks give a copy.
+    y = x[parts if not basic or Ellipsis in parts else (*parts, Ellipsis)]
+    x_shape = x.shape  # the rule keeps the shape only: it saves no array
 
     def scatter(g):
-        dx = np.zeros(x.shape, dtype=g.dtype)
+        dx = np.zeros(x_shape, dtype=g.dtype)
         if basic:
             dx[parts] = g
         else:
             np.add.at(dx, parts, g)
         return dx
 
-    return np.array(y) if basic else y, scatter
+    return y, scatter
 
 
 @op("sequence")
