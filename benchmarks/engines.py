@@ -407,6 +407,30 @@ class EngineMLPStep:
         return {name: np.array(value) for name, value in self.model.state_dict().items()}
 
 
+class EngineCompiledStep(EngineMLPStep):
+    """The kit's step (``MLP`` + ``binary_cross_entropy`` + ``optim.SGD``) through
+    ``tinygrad_nn.compile``: traced once, then replayed with planned buffers and fused kernels."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem)
+        engine = _import("tinygrad_nn", "tinygrad_nn")
+        if not hasattr(engine, "compile"):
+            raise EngineUnavailable("tinygrad_nn.compile not available yet")
+        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
+
+        def step(X: Any, Y: Any) -> Any:
+            optimizer.zero_grad()
+            loss = loss_fn(model(X), Y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        self.compiled = engine.compile(step)
+
+    def step(self) -> float:
+        return self.compiled(self.X, self.Y).item()
+
+
 @dataclass(frozen=True)
 class EngineSpec:
     """An engine's name, how to build it, what it is, and the modules it imports.
@@ -461,6 +485,13 @@ ENGINES: dict[str, EngineSpec] = {
             "engine_mlp",
             EngineMLPStep,
             "tinygrad_nn.nn.MLP + binary_cross_entropy + optim.SGD",
+            ("tinygrad_nn.nn", "tinygrad_nn.optim"),
+        ),
+        EngineSpec(
+            "engine_compiled",
+            EngineCompiledStep,
+            "the engine_mlp step through tinygrad_nn.compile (traced once, replayed: buffers "
+            "planned once, bias folded into the product, the sigmoid cost in logits form)",
             ("tinygrad_nn.nn", "tinygrad_nn.optim"),
         ),
         EngineSpec(

@@ -18,6 +18,7 @@ parameter), a value the tape computes, or a constant frozen at tracing time.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -277,6 +278,22 @@ class TracedTensor(Tensor):
 # --------------------------------------------------------------------------------------------
 
 
+class _IdMap:
+    """A dict keyed by object identity that holds its keys weakly."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[weakref.ref[Any], Any]] = {}
+
+    def put(self, key: Any, value: Any) -> None:
+        self._items[id(key)] = (weakref.ref(key), value)
+
+    def get(self, key: Any) -> Any:
+        entry = self._items.get(id(key))
+        if entry is None or entry[0]() is not key:
+            return None
+        return entry[1]
+
+
 def _flat_inputs(args: tuple[Any, ...]) -> list[tuple[int, np.ndarray, Tensor | None]]:
     out: list[tuple[int, np.ndarray, Tensor | None]] = []
     for i, a in enumerate(args):
@@ -306,11 +323,13 @@ class Tracer:
         self.args = args
         self.tape = Tape()
         self.suspended = False
-        self._by_array: dict[int, int] = {}  # id(array) -> slot
-        self._keep: list[Any] = []  # keeps every array and tensor seen alive (ids stay unique)
-        self._traced_tensors: list[Tensor] = []
+        # Arrays by identity, through weak references: the trace keeps nothing alive that the
+        # eager step would free (its peak memory is the eager step's), and a dead array's id,
+        # reused by a new one, is not mistaken for it.
+        self._by_array = _IdMap()  # array -> slot
+        self._traced_tensors: list[weakref.ref[Tensor]] = []
         self._leaves: dict[int, tuple[Tensor, GradRef]] = {}  # id(tensor) -> (tensor, ref)
-        self._grad_views: dict[int, GradRef] = {}  # id(TracedArray view) -> ref
+        self._grad_views = _IdMap()  # TracedArray view of a leaf's grad -> its GradRef
         self._grad_seen: dict[int, bool] = {}  # id(leaf tensor) -> had a grad at some point
         self._inputs = _flat_inputs(args)
         self._input_tensors = {id(t): i for i, _, t in self._inputs if t is not None}
@@ -321,7 +340,6 @@ class Tracer:
             if t is None:  # a numpy argument: numpy work on it is recorded too (1 - Y)
                 view = array.view(TracedArray)
                 view._slot = slot
-                self._keep.append(view)
                 traced_args[i] = view
         #: The arguments to call the step with while tracing (numpy ones as TracedArray views).
         self.traced_args = tuple(traced_args)
@@ -336,8 +354,10 @@ class Tracer:
 
     def __exit__(self, *exc: object) -> None:
         TRACE_STATE.tracer = None
-        for t in self._traced_tensors:
-            t.__class__ = Tensor
+        for weak in self._traced_tensors:
+            traced = weak()
+            if traced is not None:
+                traced.__class__ = Tensor
         for t, ref in self._leaves.values():
             if isinstance(t.grad, TracedArray):
                 t.grad = t.grad.view(np.ndarray)
@@ -353,15 +373,14 @@ class Tracer:
         if kind == "const":
             slot.array = array
         self.tape.slots.append(slot)
-        self._by_array[id(array)] = index
-        self._keep.append(array)
+        self._by_array.put(array, index)
         return index
 
     def _known(self, array: np.ndarray) -> int | None:
         """The slot holding ``array`` (or the array it is a whole view of)."""
         a: Any = array
         while a is not None:
-            index = self._by_array.get(id(a))
+            index = self._by_array.get(a)
             if index is not None:
                 if a is array or (a.shape == array.shape and a.dtype == array.dtype):
                     return index
@@ -374,7 +393,7 @@ class Tracer:
     def _grad_ref(self, array: Any) -> GradRef | None:
         a: Any = array
         while isinstance(a, np.ndarray):
-            ref = self._grad_views.get(id(a))
+            ref = self._grad_views.get(a)
             if ref is not None:
                 return ref if a.shape == array.shape else None
             a = a.base
@@ -434,7 +453,6 @@ class Tracer:
     ) -> None:
         """Record an op (called by the hook in ops/registry.py)."""
         slots = [self.slot_of_tensor(t) for t in tensors]
-        self._keep.append(out)
         index = len(self.tape.events)
         out_slot = self._new_slot("value", out.data, producer=index)
         self.tape.events.append(
@@ -452,7 +470,7 @@ class Tracer:
         )
         if type(out) is Tensor:
             out.__class__ = TracedTensor
-            self._traced_tensors.append(out)
+            self._traced_tensors.append(weakref.ref(out))
 
     def _leaf_ref(self, t: Tensor) -> GradRef:
         entry = self._leaves.get(id(t))
@@ -509,8 +527,7 @@ class Tracer:
             return
         view = t.grad.view(TracedArray)
         ref = self._leaf_ref(t)
-        self._grad_views[id(view)] = ref
-        self._keep.append(view)
+        self._grad_views.put(view, ref)
         t.grad = view
 
     def on_ufunc(
@@ -548,7 +565,6 @@ class Tracer:
             slot = self._new_slot("value", r_arr, producer=index)
             view = r_arr.view(TracedArray)
             view._slot = slot
-            self._keep.append(view)
             outs.append(slot)
             traced.append(view)
         self.tape.events.append(UfuncEvent(ufunc, method, refs, kw, out_refs, outs))

@@ -52,12 +52,39 @@ Rules = tuple[Callable[[np.ndarray], np.ndarray], ...]
 # --------------------------------------------------------------------------------------------
 
 
+class _Buffers:
+    """The buffers a plan's kernels write into: allocated once, some shared.
+
+    ``scratch(shape, dtype)`` is one array per shape, shared by every kernel that needs a
+    temporary only inside one call; ``exclusive`` holds the ids of gradient buffers that only
+    ever hold one tensor's gradient, which an activation's backward may overwrite in place.
+    """
+
+    def __init__(self, tape: Tape) -> None:
+        self.all = tape.buffers
+        self.exclusive: set[int] = set()
+        self._scratch: dict[tuple[tuple[int, ...], str], np.ndarray] = {}
+
+    def new(self, shape: tuple[int, ...], dtype: Any, exclusive: bool = False) -> np.ndarray:
+        array = np.empty(shape, dtype)
+        self.all.append(array)
+        if exclusive:
+            self.exclusive.add(id(array))
+        return array
+
+    def scratch(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        key = (shape, np.dtype(dtype).str)
+        if key not in self._scratch:
+            self._scratch[key] = self.new(shape, dtype)
+        return self._scratch[key]
+
+
 def _gemm_bias(z_shape: tuple[int, ...], w_shape: tuple[int, ...], a_shape: tuple[int, ...],
-               b_shape: tuple[int, ...], dtype: np.dtype, buffers: list[np.ndarray]
+               b_shape: tuple[int, ...], dtype: np.dtype, buffers: _Buffers, a_grad: bool
                ) -> Callable[..., tuple[np.ndarray, Rules]]:
-    Z = np.empty(z_shape, dtype)
-    dW, dA, db = np.empty(w_shape, dtype), np.empty(a_shape, dtype), np.empty(b_shape, dtype)
-    buffers += [Z, dW, dA, db]
+    Z, dW, db = buffers.new(z_shape, dtype), buffers.new(w_shape, dtype), buffers.new(
+        b_shape, dtype)
+    dA = buffers.new(a_shape, dtype, exclusive=True) if a_grad else Z
     axes = tuple(i for i, n in enumerate(b_shape) if n == 1 and z_shape[i] != 1)
 
     def kernel(W: np.ndarray, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Rules]:
@@ -81,11 +108,21 @@ def _gemm_bias(z_shape: tuple[int, ...], w_shape: tuple[int, ...], a_shape: tupl
     return kernel
 
 
-def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: list[np.ndarray]
+def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: _Buffers
                 ) -> Callable[..., tuple[np.ndarray, Rules]]:
-    dx, tmp = np.empty(shape, dtype), np.empty(shape, dtype)
-    mask = np.empty(shape, bool)
-    buffers += [dx, tmp]
+    tmp = buffers.scratch(shape, dtype)
+    mask = buffers.scratch(shape, bool) if name == "relu" else tmp
+    exclusive = buffers.exclusive
+    own: list[np.ndarray] = []
+
+    def out_for(g: np.ndarray) -> np.ndarray:
+        """g itself when it is a kernel's gradient buffer (dead after this rule), else a
+        buffer of this kernel's own, made on first use."""
+        if id(g) in exclusive:
+            return g
+        if not own:
+            own.append(buffers.new(shape, dtype))
+        return own[0]
 
     if name == "sigmoid":
 
@@ -97,6 +134,7 @@ def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: lis
             np.reciprocal(y, out=y)
 
             def rule(g: np.ndarray) -> np.ndarray:  # g·y·(1−y), in the eager op's order
+                dx = out_for(g)
                 np.multiply(g, y, out=dx)
                 np.subtract(1.0, y, out=tmp)
                 return np.multiply(dx, tmp, out=dx)
@@ -109,6 +147,7 @@ def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: lis
             y = np.tanh(x, out=x)
 
             def rule(g: np.ndarray) -> np.ndarray:  # g·(1−y²)
+                dx = out_for(g)
                 np.multiply(y, y, out=tmp)
                 np.subtract(1.0, tmp, out=tmp)
                 return np.multiply(g, tmp, out=dx)
@@ -122,7 +161,7 @@ def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: lis
 
             def rule(g: np.ndarray) -> np.ndarray:  # g·[x > 0]; x > 0 exactly where y > 0
                 np.greater(y, 0.0, out=mask)
-                return np.multiply(g, mask, out=dx)
+                return np.multiply(g, mask, out=out_for(g))
 
             return y, (rule,)
 
@@ -130,11 +169,10 @@ def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: lis
 
 
 def _bce_logits(shape: tuple[int, ...], dtype: np.dtype, floor: float | None,
-                buffers: list[np.ndarray]) -> Callable[..., tuple[np.ndarray, Rules]]:
+                buffers: _Buffers) -> Callable[..., tuple[np.ndarray, Rules]]:
     n = int(np.prod(shape))
-    s, t, dz = np.empty(shape, dtype), np.empty(shape, dtype), np.empty(shape, dtype)
-    J = np.empty((), dtype)
-    buffers += [s, t, dz, J]
+    s, t, dz = buffers.new(shape, dtype), buffers.scratch(shape, dtype), buffers.new(shape, dtype)
+    J = buffers.new((), dtype)
     # each −ln term is at most −ln(floor), in the dtype (≈ 99.98 for float32, as eager)
     cap = 0.0 if floor is None else -float(np.log(np.asarray(floor, dtype=dtype)))
 
@@ -383,7 +421,7 @@ def optimize(tape: Tape) -> Tape:
     tape.recorded = list(events)
     replaced: dict[int, OpEvent | None] = {}  # event index -> new event (None: removed)
     remove_nodes: set[int] = set()
-    buffers = tape.buffers
+    buffers = _Buffers(tape)
 
     # 1. the article's cost of a sigmoid -> bce_logits
     for index, event in enumerate(events):
@@ -427,7 +465,8 @@ def optimize(tape: Tape) -> Tape:
                 continue
             layer += 1
             label = f"Z{layer}"
-            kernel = _gemm_bias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, buffers)
+            kernel = _gemm_bias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, buffers,
+                                mm.input_requires_grad[1])
             replaced[graph.index(mm)] = None
             replaced[index] = OpEvent(
                 "gemm_bias", kernel, [W, A_prev, b], False, (), {}, event.out,
