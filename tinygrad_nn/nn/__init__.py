@@ -51,6 +51,7 @@ from tinygrad_nn.nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse,
+    nll_loss,
 )
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -87,7 +88,7 @@ __all__ = [
 ]
 __all__ += [  # layers for CNNs and sequences (issue 15)
     "Activation", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding",
-    "Flatten", "LayerNorm", "MaxPool2d", "Sequential", "activation_modules",
+    "Flatten", "LayerNorm", "MaxPool2d", "Sequential", "activation_modules", "nll_loss",
 ]
 # One module class per activation op of the registry (ReLU, Sigmoid, Tanh, ...), made from
 # ops.activations(): nobody keeps a second list of activations.

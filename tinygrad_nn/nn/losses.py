@@ -16,6 +16,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "mse",
+    "nll_loss",
 ]
 
 
@@ -220,9 +221,10 @@ def mse(A: Tensor, Y: Any) -> Tensor:
     return (difference * difference).mean()
 
 
-def _class_targets(labels: Any, k: int, m: int, dtype: np.dtype) -> Tensor:
+def _class_targets(
+    labels: Any, k: int, m: int, dtype: np.dtype, loss: str = "cross_entropy"
+) -> Tensor:
     """One-hot (k, m) targets from class indices ((m,) or (1, m)), or the given (k, m) ones."""
-    loss = "cross_entropy"
     if isinstance(labels, Tensor):
         array = labels.data
     else:
@@ -273,12 +275,124 @@ def _class_targets(labels: Any, k: int, m: int, dtype: np.dtype) -> Tensor:
     return Tensor(one_hot)
 
 
-def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _label_array(labels: Any, loss: str) -> np.ndarray:
+    if isinstance(labels, Tensor):
+        return labels.data
+    try:
+        return np.asarray(labels)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{loss}: labels must be a numeric array; got {error}") from None
+
+
+def _class_weights(weight: Any, k: int, dtype: np.dtype, loss: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    array = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if array.dtype.kind not in "biuf" or array.shape != (k,):
+        raise ValueError(
+            f"{loss}: weight must hold one number per class, shape ({k},); got shape "
+            f"{array.shape} (dtype {array.dtype})"
+        )
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError(f"{loss}: weight must be finite and >= 0; got {array.tolist()}")
+    return array.astype(dtype)
+
+
+def _class_loss(
+    log_probs: Tensor,
+    labels: Any,
+    loss: str,
+    weight: Any,
+    ignore_index: int | None,
+    reduction: str,
+    label_smoothing: float,
+) -> Tensor:
+    """The shared core of cross_entropy and nll_loss: ``-Σ_c w_c·q_c·log p_c`` per example,
+    reduced as PyTorch does (the weighted mean divides by the kept examples' class weights)."""
+    k, m = log_probs.shape
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        valid = ", ".join(repr(r) for r in _REDUCTIONS)
+        raise ValueError(f"{loss}: unknown reduction {reduction!r}; valid choices are {valid}")
+    if (
+        isinstance(label_smoothing, bool)
+        or not isinstance(label_smoothing, (int, float))
+        or not 0.0 <= label_smoothing <= 1.0
+    ):
+        raise ValueError(f"{loss}: label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+    w = _class_weights(weight, k, log_probs.dtype, loss)
+    array = _label_array(labels, loss)
+    as_indices = array.shape != (k, m)
+    kept = None
+    if ignore_index is not None:
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+            raise TypeError(f"{loss}: ignore_index must be an int or None; got {ignore_index!r}")
+        if not as_indices:
+            raise ValueError(
+                f"{loss}: ignore_index applies to class indices, not to ({k}, {m}) class "
+                f"probabilities (give the ignored columns zero weight instead)"
+            )
+        if array.shape in ((m,), (1, m)):
+            kept = array.reshape(m) != ignore_index
+            labels = np.where(kept, array.reshape(m), 0)
+    targets = _class_targets(labels, k, m, log_probs.dtype, loss)
+    if label_smoothing:
+        targets = targets * (1.0 - label_smoothing) + label_smoothing / k
+    scale = np.ones((k, m), dtype=log_probs.dtype) if w is not None or kept is not None else None
+    if scale is not None:
+        if w is not None:
+            scale *= w[:, None]
+        if kept is not None:
+            scale[:, ~kept] = 0.0
+        targets = targets * Tensor(scale)
+    if reduction == "none":
+        return -(log_probs * targets).sum(axis=0)
+    if reduction == "sum":
+        return -(log_probs * targets).sum()
+    denominator: float = m
+    if as_indices and (w is not None or kept is not None):
+        index = _class_targets(labels, k, m, log_probs.dtype, loss).data.argmax(axis=0)
+        per_example = np.ones(m) if w is None else w[index]
+        denominator = float(per_example[kept].sum() if kept is not None else per_example.sum())
+        if denominator == 0.0:
+            raise ValueError(
+                f"{loss}: reduction='mean' over no weight: every label is ignore_index "
+                f"{ignore_index!r} or has class weight 0 (use reduction='sum')"
+            )
+    return -(log_probs * targets).sum() / denominator
+
+
+def _check_logits(value: Any, loss: str, what: str) -> Tensor:
+    tensor = _prediction(value, loss, what)
+    if tensor.ndim != 2:
+        raise ValueError(
+            f"{loss}: {what} must have shape (k, m): k class scores per example, one example per "
+            f"column; got shape {tensor.shape}"
+        )
+    return tensor
+
+
+def cross_entropy(
+    logits: Tensor,
+    labels: Any,
+    *,
+    weight: Any = None,
+    ignore_index: int | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy for k classes, in the article's layout; a scalar Tensor.
 
     ``J = -(1/m) Σ_examples ln softmax(z)_label``, with the softmax over axis 0 (the classes)
     computed as a stable ``log_softmax`` (finite for logits of ±1000). Its gradient with
     respect to the logits is ``(softmax(Z) - onehot(labels)) / m``.
+
+    The options are PyTorch's (``torch.nn.functional.cross_entropy``): with class weights
+    ``w`` and smoothed targets ``q = (1−ε)·onehot + ε/k``, each example's loss is
+    ``l_i = −Σ_c w_c·q_ci·ln softmax(z_i)_c``; ``reduction="mean"`` divides their sum by
+    ``Σ_i w_{label_i}`` over the examples not ignored (by m for probability labels).
 
     Parameters
     ----------
@@ -288,13 +402,22 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     labels : array_like or Tensor
         Class indices in [0, k): shape ``(m,)`` or ``(1, m)``, integers (or whole floats).
         Or one-hot (or soft) labels of shape ``(k, m)``, each column summing to 1.
+    weight : array_like, optional
+        ``(k,)`` non-negative weight per class.
+    ignore_index : int, optional
+        A label value whose examples count for nothing (loss 0, left out of the mean); it may
+        lie outside [0, k) (PyTorch uses −100). Only with class indices.
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` returns the ``(m,)`` losses, one per example.
+    label_smoothing : float
+        ε in [0, 1].
 
     Raises
     ------
     ValueError
         Logits not 2-d or empty; labels of another shape (naming both); indices that are not
         whole numbers, NaN, or outside [0, k); one-hot columns outside [0, 1] or not summing
-        to 1.
+        to 1; a bad option (naming it); a mean over no weight.
 
     Examples
     --------
@@ -309,14 +432,56 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     array([[-0.107,  0.023],
            [ 0.053,  0.023],
            [ 0.053, -0.045]])
+    >>> cross_entropy(logits, np.array([0, 2]), reduction="none").data.round(4)
+    array([0.2395, 0.0949])
+    >>> round(cross_entropy(logits, np.array([0, -100]), ignore_index=-100).item(), 4)
+    0.2395
+    >>> round(cross_entropy(logits, np.array([0, 2]), label_smoothing=0.1).item(), 4)
+    0.3339
     """
     loss = "cross_entropy"
-    logits = _prediction(logits, loss, "logits")
-    if logits.ndim != 2:
-        raise ValueError(
-            f"{loss}: logits must have shape (k, m): k class scores per example, one example per "
-            f"column; got shape {logits.shape}"
-        )
-    k, m = logits.shape
-    targets = _class_targets(labels, k, m, logits.dtype)
-    return -(logits.log_softmax(axis=0) * targets).sum() / m
+    logits = _check_logits(logits, loss, "logits")
+    return _class_loss(
+        logits.log_softmax(axis=0), labels, loss, weight, ignore_index, reduction, label_smoothing
+    )
+
+
+def nll_loss(
+    log_probs: Tensor,
+    labels: Any,
+    *,
+    weight: Any = None,
+    ignore_index: int | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities: ``J = −(1/m) Σ_i w_{y_i}·log p_{y_i, i}``.
+
+    ``cross_entropy(Z, y)`` is ``nll_loss(Z.log_softmax(axis=0), y)``; use this one when the
+    model already ends in ``log_softmax``. The options and their reductions are those of
+    :func:`cross_entropy` (PyTorch's ``nll_loss``).
+
+    Parameters
+    ----------
+    log_probs : Tensor
+        ``(k, m)`` log-probabilities, one example per column.
+    labels : array_like or Tensor
+        Class indices of shape ``(m,)`` or ``(1, m)`` (or ``(k, m)`` probabilities).
+    weight, ignore_index, reduction
+        As in :func:`cross_entropy`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nn import Tensor
+    >>> log_p = Tensor(np.log([[0.5, 0.1], [0.5, 0.9]]), requires_grad=True)
+    >>> J = nll_loss(log_p, np.array([0, 1]))
+    >>> round(J.item(), 6)         # −(ln 0.5 + ln 0.9)/2
+    0.399254
+    >>> J.backward()
+    >>> log_p.grad + 0.0           # −onehot/m (+ 0.0 turns −0 into 0)
+    array([[-0.5,  0. ],
+           [ 0. , -0.5]])
+    """
+    loss = "nll_loss"
+    log_probs = _check_logits(log_probs, loss, "log_probs")
+    return _class_loss(log_probs, labels, loss, weight, ignore_index, reduction, 0.0)
