@@ -386,6 +386,11 @@ def test_maximum_splits_the_gradient_at_a_tie() -> None:
     assert a.grad[0] == 0.5 and b.grad[0] == 0.5
 
 
+def test_clip_with_a_float64_bound_keeps_a_float32_tensor_float32() -> None:
+    x = Tensor(np.array([0.0, 0.5], dtype=np.float32))
+    assert x.clip(low=np.float64(0.1)).dtype == x.clip(0.0, np.float64(0.2)).dtype == np.float32
+
+
 def test_clip_passes_the_gradient_at_its_bounds() -> None:
     x = Tensor([-1.0, 1.0, 1.5], requires_grad=True)
     x.clip(-1.0, 1.0).sum().backward()

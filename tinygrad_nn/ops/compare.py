@@ -206,15 +206,16 @@ def clip(x, low=None, high=None):
     """
     if low is None and high is None:
         raise ValueError("needs low or high (or both); got neither")
-    if low is not None and high is not None and low > high:
+    # Bounds in x's dtype, so a float64 bound does not promote a float32 tensor.
+    lo = None if low is None else np.asarray(low, dtype=x.dtype)
+    hi = None if high is None else np.asarray(high, dtype=x.dtype)
+    if lo is None:  # one bound: one elementwise op forward, one comparison in the rule
+        return np.minimum(x, hi), lambda g: g * (x <= hi)
+    if hi is None:
+        return np.maximum(x, lo), lambda g: g * (x >= lo)
+    if np.any(lo > hi):
         raise ValueError(f"low must not exceed high; got low={low}, high={high}")
-    y = np.clip(x, low, high)
-    inside = np.ones(x.shape, dtype=bool)
-    if low is not None:
-        inside &= x >= low
-    if high is not None:
-        inside &= x <= high
-    return y, lambda g: g * inside
+    return np.clip(x, lo, hi), lambda g: g * ((x >= lo) & (x <= hi))
 
 
 def _index_of_extreme(x: np.ndarray, axis: Any, keepdims: bool, pick) -> np.ndarray:
