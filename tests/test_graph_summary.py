@@ -41,7 +41,8 @@ def intermediates(root):
 
 
 def test_drawing_after_backward_shows_a_gradient_on_every_tensor():
-    _, _, loss = small_expression()
+    kept = small_expression()  # the user keeps a and b, as a script does
+    loss = kept[2]
     loss.backward()
     labels = boxes(viz.to_dot(loss))
     with_grad = [label for label in labels if "grad " in label]
@@ -59,6 +60,13 @@ def test_the_gradients_drawn_after_backward_are_the_ones_backward_computed():
     expected = ", ".join(viz._common._number(v) for v in s * (1 - s))
     assert len(product) == 1 and f"grad [{expected}]" in product[0]
     assert f"grad [{', '.join(viz._common._number(v) for v in a.grad)}]" in dot
+
+
+def test_a_parameter_nobody_keeps_is_drawn_by_shape_after_backward():
+    loss = (Tensor([1.0, 2.0], requires_grad=True, name="gone") * 3.0).sum()
+    loss.backward()
+    gone = [label for label in boxes(viz.to_dot(loss)) if "<B>gone</B>" in label]
+    assert len(gone) == 1 and "(2,) float64" in gone[0] and "not kept" in gone[0]
 
 
 def test_explain_and_draw_graph_work_after_backward():

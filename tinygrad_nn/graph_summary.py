@@ -8,9 +8,9 @@ pass leaves one :class:`GraphSummary` per thread, of the **last** graph it ran t
 * after ``backward()``: every tensor's op, name, module scope, shape, dtype and its inputs (as
   creation numbers, not references), plus a *copy* of its values and of its gradient when the
   tensor has at most :data:`KEEP_ELEMENTS` elements; leaves are held by weak reference (a
-  parameter the user keeps is drawn live, one that is gone from the copies). No array of the
-  graph is kept, and the summary is replaced by the next ``backward()`` on the thread: memory
-  stays flat however many losses are kept.
+  parameter the user keeps is drawn live, with its ``.grad``; one nobody keeps is drawn by
+  shape only). No array of the graph is kept, and the summary is replaced by the next
+  ``backward()`` on the thread: memory stays flat however many losses are kept.
 * after ``backward(retain_graph=True)``: the graph itself is still there; the summary holds the
   intermediate gradients, so that a picture shows them without ``retain_grad()``. They go with
   the next ``backward()`` on the thread.
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["KEEP_ELEMENTS", "GraphSummary", "SummaryNode", "last_summary"]
 
 #: Tensors with at most this many elements keep a copy of their values and gradient.
-KEEP_ELEMENTS = 64
+KEEP_ELEMENTS = 16
 
 _thread = threading.local()
 _creation_number = attrgetter("_seq")
@@ -225,26 +225,33 @@ class GraphSummary:
             if g is not None and node._op is not None:
                 records[node._seq] = g
             return
-        if node._op is None:  # a parameter: drawn live while the user keeps it, else copied
+        if node._op is None:  # a parameter: drawn live while the user keeps it
             data = node.data
-            small = data.size <= KEEP_ELEMENTS
             records[node._seq] = (weakref.ref(node), node.name, node._scope, data.shape,
-                                  data.dtype, True, data.copy() if small else None,
-                                  g.copy() if small and g is not None else None)
+                                  data.dtype, True, None, None)
             return
         parents = node._parents
         data = node.data
-        small = data.size <= KEEP_ELEMENTS
-        records[node._seq] = (
-            node._op, node.name, node._scope, data.shape, data.dtype,
-            tuple(map(_creation_number, parents)),
-            data.copy() if small else None,
-            g.copy() if small and g is not None else None,
-            True,
-        )
-        for parent in parents:
-            if not parent._requires_grad and parent._seq not in records:
-                self._add_constants(parent)
+        if len(parents) == 2:  # the common cases spelled out: this runs for every node
+            first, second = parents
+            inputs: tuple[int, ...] = (first._seq, second._seq)
+            if not first._requires_grad and first._seq not in records:
+                self._add_constants(first)
+            if not second._requires_grad and second._seq not in records:
+                self._add_constants(second)
+        elif len(parents) == 1:
+            inputs = (parents[0]._seq,)
+        else:
+            inputs = tuple(map(_creation_number, parents))
+            for parent in parents:
+                if not parent._requires_grad and parent._seq not in records:
+                    self._add_constants(parent)
+        if data.size <= KEEP_ELEMENTS:
+            records[node._seq] = (node._op, node.name, node._scope, data.shape, data.dtype,
+                                  inputs, data.copy(), None if g is None else g.copy(), True)
+        else:
+            records[node._seq] = (node._op, node.name, node._scope, data.shape, data.dtype,
+                                  inputs, None, None, True)
 
     def _add_constants(self, start: Tensor) -> None:
         """Inputs that need no gradient (data, labels, constants, and ops on those only):

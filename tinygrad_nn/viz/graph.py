@@ -248,7 +248,7 @@ def to_dot(
     root : Tensor
         The tensor whose graph to draw, usually the loss. Before ``backward()``, after it (the
         summary the last ``backward()`` of the thread left, see
-        :mod:`tinygrad_nn.graph_summary`: values and gradients of tensors with more than 64
+        :mod:`tinygrad_nn.graph_summary`: values and gradients of tensors with more than 16
         elements are not kept) or after ``backward(retain_graph=True)`` (everything, gradients
         of intermediates included). The graph of an older ``backward()`` is a ``ValueError``.
     show_values, show_grads, show_formulas : bool
