@@ -109,6 +109,23 @@ class Plan:
             self.steps.append(self._generic(recorded, event, needs_rules))
         self._program = [s.run for s in self.steps]
 
+    def to_dot(self) -> str:
+        """DOT text of this plan beside the recorded step (see :func:`tinygrad_nn.viz.plan_to_dot`).
+
+        Examples
+        --------
+        >>> import tinygrad_nn
+        >>> from tinygrad_nn import Tensor
+        >>> w = Tensor([2.0], requires_grad=True)
+        >>> step = tinygrad_nn.compile(lambda: (w * w).sum())
+        >>> _ = step(); _ = step()
+        >>> step.plan.to_dot().splitlines()[0]
+        'digraph plan {'
+        """
+        from tinygrad_nn.viz.plan import plan_to_dot
+
+        return plan_to_dot(self)
+
     # ---- guards ---------------------------------------------------------------------------
 
     def still_valid(self) -> bool:

@@ -29,6 +29,7 @@ digraph tinygrad_nn {
 from tinygrad_nn.viz.animation import TrainingAnimation
 from tinygrad_nn.viz.explain import ExplainStep, Explanation, GradientFlow, explain
 from tinygrad_nn.viz.graph import to_dot
+from tinygrad_nn.viz.plan import draw_plan, plan_to_dot
 from tinygrad_nn.viz.plots import (
     gradient_norms,
     plot_cost_history,
@@ -44,11 +45,13 @@ __all__ = [
     "GraphvizNotFoundError",
     "TrainingAnimation",
     "draw_graph",
+    "draw_plan",
     "explain",
     "gradient_norms",
     "plot_cost_history",
     "plot_decision_boundary",
     "plot_gradient_flow",
+    "plan_to_dot",
     "render",
     "to_dot",
 ]
