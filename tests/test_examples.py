@@ -15,6 +15,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from tinygrad_nn import gradcheck
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -55,3 +57,20 @@ def test_example_runs_as_a_script_with_a_progress_bar(name, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "epoch" in result.stderr  # tqdm writes its bar to stderr
     assert "test accuracy" in result.stdout
+
+
+def test_char_rnn_loss_falls_well_below_a_uniform_guess_and_samples_print(capsys):
+    losses = _example("char_rnn").main(iterations=150, progress=False, samples=1)
+    out = capsys.readouterr().out
+    assert losses[0] > 3.0  # ln 30 = 3.40: the untrained network guesses about uniformly
+    assert np.mean(losses[-20:]) < 2.2
+    assert "step 150, loss" in out and "'the " in out
+
+
+def test_char_rnn_backpropagation_through_time_passes_gradcheck():
+    example = _example("char_rnn")
+    model = example.CharRNN(vocab_size=5, embedding_dim=3, hidden=4, seed=1)
+    sequences = np.array([[0, 3, 3, 1, 4], [2, 2, 0, 4, 1]])
+    params = model.parameters()
+    assert len(params) == 7  # embedding, and W, b of the three Linear layers
+    assert gradcheck(lambda *p: model(sequences), params)
