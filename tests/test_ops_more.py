@@ -611,3 +611,109 @@ def test_split_then_concatenate_gives_back_the_tensor(data, size, seed):
     axis = seed % data.ndim
     pieces = Tensor(data).split(size, axis=axis)
     np.testing.assert_array_equal(tg.concatenate(pieces, axis=axis).data, data)
+
+
+UNARY_VS_TORCH = {  # ours, PyTorch's; inputs kept in each op's domain by `domain`
+    "log1p": (lambda x: x.log1p(), lambda t, x: x.log1p()),
+    "expm1": (lambda x: x.expm1(), lambda t, x: x.expm1()),
+    "sin": (lambda x: x.sin(), lambda t, x: x.sin()),
+    "cos": (lambda x: x.cos(), lambda t, x: x.cos()),
+    "rsqrt": (lambda x: x.rsqrt(), lambda t, x: x.rsqrt()),
+    "leaky_relu": (lambda x: x.leaky_relu(), lambda t, x: t.nn.functional.leaky_relu(x)),
+    "elu": (lambda x: x.elu(), lambda t, x: t.nn.functional.elu(x)),
+    "gelu": (lambda x: x.gelu(), lambda t, x: t.nn.functional.gelu(x)),
+    "gelu_tanh": (lambda x: x.gelu(approximate="tanh"),
+                  lambda t, x: t.nn.functional.gelu(x, approximate="tanh")),
+    "silu": (lambda x: x.silu(), lambda t, x: t.nn.functional.silu(x)),
+    "softplus": (lambda x: x.softplus(), lambda t, x: t.nn.functional.softplus(x)),
+}
+
+
+def _compare(torch, ours, theirs, array, rng: np.random.Generator) -> None:
+    x, xt = Tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+    y, yt = ours(x), theirs(torch, xt)
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.normal(size=y.shape)
+    y.backward(upstream)
+    yt.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+                    elements=st.floats(-15, 15)),
+    name=st.sampled_from(sorted(UNARY_VS_TORCH)),
+    seed=st.integers(0, 2**16),
+)
+def test_elementwise_maths_and_activations_match_pytorch_on_random_inputs(data, name, seed):
+    torch = import_torch()
+    if name == "rsqrt":
+        data = np.abs(data) + 0.1
+    if name == "log1p":
+        data = np.abs(data) - 0.5
+    rng = np.random.default_rng(seed)
+    _compare(torch, *UNARY_VS_TORCH[name], data, rng)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+                    elements=st.floats(-3, 3)),
+    name=st.sampled_from(["logsumexp", "var", "std", "prod", "cumsum"]),
+    keepdims=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_reductions_match_pytorch_over_random_axes(data, name, keepdims, seed):
+    torch = import_torch()
+    axis = seed % data.ndim
+    if name in ("var", "std") and data.shape[axis] < 2:
+        return  # ddof=1 needs two elements: the error is tested on its own
+    if name == "std":
+        data = data + np.arange(data.size).reshape(data.shape)  # no all-equal rows (y = 0)
+    ours = {
+        "logsumexp": lambda x: x.logsumexp(axis=axis, keepdims=keepdims),
+        "var": lambda x: x.var(axis=axis, ddof=1, keepdims=keepdims),
+        "std": lambda x: x.std(axis=axis, ddof=1, keepdims=keepdims),
+        "prod": lambda x: x.prod(axis=axis, keepdims=keepdims),
+        "cumsum": lambda x: x.cumsum(axis=axis),
+    }[name]
+    theirs = {
+        "logsumexp": lambda t, x: x.logsumexp(dim=axis, keepdim=keepdims),
+        "var": lambda t, x: x.var(dim=axis, keepdim=keepdims),
+        "std": lambda t, x: x.std(dim=axis, keepdim=keepdims),
+        "prod": lambda t, x: x.prod(dim=axis, keepdim=keepdims),
+        "cumsum": lambda t, x: x.cumsum(dim=axis),
+    }[name]
+    rng = np.random.default_rng(seed)
+    _compare(torch, ours, theirs, data, rng)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    size=st.integers(2, 7), kernel=st.integers(1, 3), stride=st.integers(1, 3),
+    padding=st.integers(0, 1), pool=st.sampled_from(["max_pool2d", "avg_pool2d"]),
+    integers=st.booleans(), seed=st.integers(0, 2**16),
+)
+def test_pooling_matches_pytorch_over_random_geometries(
+    size, kernel, stride, padding, pool, integers, seed
+):
+    torch = import_torch()
+    if kernel > size + 2 * padding or 2 * padding > kernel:
+        return  # refused with an error, tested on its own
+    rng = np.random.default_rng(seed)
+    shape = (2, 3, size, size + 1)
+    data = rng.integers(-2, 3, size=shape).astype(float) if integers else rng.normal(size=shape)
+    _compare(
+        torch,
+        lambda x: getattr(x, pool)(kernel, stride=stride, padding=padding),
+        lambda t, x: getattr(t.nn.functional, pool)(x, kernel, stride=stride, padding=padding),
+        data,
+        rng,
+    )
+
+
+def test_a_boolean_tensor_selects_elements_like_a_numpy_mask() -> None:
+    x = Tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
+    x[x > 0].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0], [0.0, 1.0]])
