@@ -12,7 +12,9 @@ inherits the other's memory:
 * ``ops``: the article's step written with Tensor ops by hand — ``Z = W @ A + b``,
   ``A = Z.sigmoid()``, the article's cross-entropy, ``loss.backward()``, then
   ``p -= lr * p.grad; p.grad = None`` under ``no_grad()``;
-* ``mlp``: ``nn.MLP`` + ``nn.binary_cross_entropy`` + ``optim.SGD`` (skipped if they are missing).
+* ``mlp``: ``nn.MLP`` + ``nn.binary_cross_entropy`` + ``optim.SGD`` (skipped if they are missing);
+* ``compiled``: the ``mlp`` step through ``tinygrad_nn.compile`` (traced once, then replayed
+  with buffers planned once).
 
 Every ``--every`` steps the child records its resident set size (``/proc/self/statm``; where there
 is no ``/proc``, the peak RSS from ``resource``) and the number of live Tensors. Memory is called
@@ -39,7 +41,7 @@ import numpy as np
 from engines import keep_freed_memory
 from workloads import LEARNING_RATE, WORKLOADS, make_problem
 
-WAYS = ("ops", "mlp")
+WAYS = ("ops", "mlp", "compiled")
 REFERENCE_STEP = 1000
 
 
@@ -112,10 +114,35 @@ def make_mlp_step(workload_name: str):
     return step
 
 
+def make_compiled_step(workload_name: str):
+    """The ``mlp`` step through ``tinygrad_nn.compile``."""
+    import tinygrad_nn
+    from tinygrad_nn import Tensor, nn, optim
+
+    problem = make_problem(WORKLOADS[workload_name])
+    model = nn.MLP(list(problem.workload.layer_dims), dtype=problem.dtype)
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    X, Y = Tensor(problem.X, name="X"), Tensor(problem.Y, name="Y")
+
+    @tinygrad_nn.compile
+    def compiled(X, Y):
+        optimizer.zero_grad()
+        loss = nn.binary_cross_entropy(model(X), Y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def step() -> float:
+        return compiled(X, Y).item()
+
+    return step
+
+
 def run_child(way: str, workload_name: str, steps: int, every: int) -> dict:
     keep_freed_memory()  # the library's opt-in allocator setting, as the command turns it on
     try:
-        step = (make_ops_step if way == "ops" else make_mlp_step)(workload_name)
+        make = {"ops": make_ops_step, "mlp": make_mlp_step, "compiled": make_compiled_step}[way]
+        step = make(workload_name)
     except ImportError as error:
         return {"way": way, "skipped": f"{type(error).__name__}: {error}"}
     samples = []
@@ -195,6 +222,7 @@ def summary(result: dict, verdict: Verdict, tolerance: float) -> str:
 TITLES = {
     "ops": "Ops by hand (`W @ A + b`, `sigmoid`, the article's cost, `p -= lr * p.grad`)",
     "mlp": "`nn.MLP` + `nn.binary_cross_entropy` + `optim.SGD`",
+    "compiled": "The `nn.MLP` step through `tinygrad_nn.compile` (replayed)",
 }
 
 

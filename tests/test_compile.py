@@ -399,11 +399,11 @@ def test_a_warm_replay_allocates_no_arrays() -> None:
     try:
         before, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        for _ in range(20):
+        for _ in range(200):
             step(X, Y)
         after, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     # no activation-sized array: only Python objects and numpy's 64 KiB broadcasting buffer
     assert peak - before < one_activation // 8
-    assert after - before < 16 * 1024  # and nothing kept
+    assert after - before < 16 * 1024  # and 200 replays keep nothing: memory is flat
