@@ -31,10 +31,12 @@ OUTPUT_FILES = {
     "training_step.dot",
     "cost_history.png",
     "decision_boundary.png",
+    "training.gif",
     "model.npz",
     "cost_history.csv",
     "cost_history.json",
-}
+}  # what demo writes; train writes the animation only with --animate
+TRAIN_FILES = OUTPUT_FILES - {"training.gif"}
 DEMO_EPOCHS = 5
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's dot program is not installed")
@@ -156,6 +158,33 @@ def test_demo_graph_svg_is_xml_naming_ops_parameters_and_backward_rules(demo):
     assert any(text.startswith("grad") for text in texts)
 
 
+def test_demo_writes_an_animation_of_the_training_under_2_mb(demo):
+    from PIL import Image
+
+    gif = demo.out / "training.gif"
+    assert gif.stat().st_size <= 2_000_000
+    with Image.open(gif) as image:
+        assert image.format == "GIF" and image.n_frames == DEMO_EPOCHS
+
+
+def test_demo_with_no_animation_writes_no_gif(tmp_path):
+    status, _, stderr = run("demo", "--out", tmp_path, "--epochs", 2, "--quiet",
+                            "--no-animation")
+    assert status == 0, stderr
+    assert not (tmp_path / "training.gif").exists()
+
+
+def test_train_with_animate_writes_the_animation(tmp_path):
+    from PIL import Image
+
+    status, stdout, stderr = run("train", "--dataset", "spirals", "--epochs", 4, "--animate",
+                                 "--quiet", "--out", tmp_path)
+    assert status == 0, stderr
+    assert "training.gif" in stdout
+    with Image.open(tmp_path / "training.gif") as image:
+        assert image.n_frames == 4
+
+
 def test_demo_dot_file_holds_the_graph_text(demo):
     dot = (demo.out / "training_step.dot").read_text(encoding="utf-8")
     assert dot.startswith("digraph")
@@ -229,7 +258,8 @@ def test_train_with_each_optimizer_writes_every_output_and_lowers_the_cost(tmp_p
         "--epochs", 30, "--out", tmp_path, "--quiet",
     )
     assert status == 0, stderr
-    assert OUTPUT_FILES - {"training_step.svg"} <= {path.name for path in tmp_path.iterdir()}
+    assert TRAIN_FILES - {"training_step.svg"} <= {path.name for path in tmp_path.iterdir()}
+    assert not (tmp_path / "training.gif").exists()
     record = json.loads((tmp_path / "cost_history.json").read_text())
     assert record["config"]["optimizer"] == optimizer
     assert len(record["cost_history"]) == 30
@@ -526,7 +556,7 @@ def test_a_run_into_a_previous_runs_folder_replaces_it_whole(tmp_path):
     out.mkdir()
     (out / "training.gif").write_bytes(b"GIF89a, an older run's")  # this run does not write it
     (out / "model.npz").write_bytes(b"older")
-    status, _, stderr = run("demo", "--out", out, "--epochs", 1, "--quiet")
+    status, _, stderr = run("demo", "--out", out, "--epochs", 1, "--quiet", "--no-animation")
     assert status == 0, stderr
     assert not (out / "training.gif").exists()
     assert nn.load(out / "model.npz").layer_dims == list(cli.DEMO_LAYERS)
@@ -697,3 +727,11 @@ def test_the_run_says_whether_it_was_compiled_and_prints_the_time_per_epoch(tmp_
         assert "ms per epoch" in line and how in line
         record = json.loads((tmp_path / str(len(flag)) / "cost_history.json").read_text())
         assert record["median_epoch_ms"] > 0
+
+
+def test_the_output_folder_gets_the_mode_a_new_folder_gets(tmp_path):
+    (tmp_path / "plain").mkdir()
+    status, _, stderr = run("train", "--epochs", 1, "--layers", "2,3,1", "--quiet",
+                            "--out", tmp_path / "out")
+    assert status == 0, stderr
+    assert (tmp_path / "out").stat().st_mode == (tmp_path / "plain").stat().st_mode

@@ -206,6 +206,17 @@ def _add_run_options(parser: argparse.ArgumentParser, command: str) -> None:
         "run's files is replaced whole when this run has finished, one holding other files "
         "is refused (default: %(default)s)",
     )
+    if command == "demo":
+        parser.add_argument(
+            "--no-animation", dest="animate", action="store_false",
+            help="do not write training.gif (default: written)",
+        )
+    else:
+        parser.add_argument(
+            "--animate", action="store_true",
+            help="also write training.gif: the decision boundary and the cost curve as "
+            "training goes (default: off)",
+        )
     parser.add_argument(
         "--eager", action="store_true",
         help="run every training step op by op, as recorded, instead of replaying it through "
@@ -222,6 +233,7 @@ files written into DIR:
   training_step.svg, .dot   the graph of the first training step, values and gradients
   cost_history.png          the cost curve
   decision_boundary.png     the regions the trained network assigns to each class
+  training.gif              the regions and the cost as training goes (demo; train --animate)
   model.npz                 the trained parameters (tinygrad_nn.nn.load reads it)
   cost_history.csv, .json   the cost of every epoch (the JSON also holds the settings)
 Without Graphviz's `dot` program the .dot is written and the command says how to get the SVG.

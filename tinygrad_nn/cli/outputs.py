@@ -222,6 +222,8 @@ def staged_folder(folder: Path, option: str) -> Iterator[Path]:
     make_folder(folder.parent, option)
     try:
         staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
+        # mkdtemp makes it private (0700); the folder it becomes gets the usual mode.
+        os.chmod(staging, 0o777 & ~_umask())
     except OSError as error:
         raise UsageError(
             f"argument {option}: cannot write into {printable(folder.parent)!r}: "
@@ -233,6 +235,12 @@ def staged_folder(folder: Path, option: str) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _swap_in(staging: Path, folder: Path) -> None:

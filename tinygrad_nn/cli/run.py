@@ -19,6 +19,7 @@ import io
 import json
 import math
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -52,12 +53,13 @@ from tinygrad_nn.compiler import CompileError
 from tinygrad_nn.compiler import compile as tn_compile
 from tinygrad_nn.optim import SGD, Adam, Optimizer
 from tinygrad_nn.tensor import Tensor, no_grad
-from tinygrad_nn.training import crosscheck
+from tinygrad_nn.training import crosscheck, fit, training_step
 
 __all__ = ["build_model", "load_problem", "run_demo", "run_graph", "run_train"]
 
-#: ``loss(model, X, Y)``: one training step's cost.
-LossFunction = Callable[[nn.MLP, Tensor, Any], Tensor]
+#: ``loss(model, X, Y)``: one training step's cost (the model is the run's MLP; typed as
+#: training_step takes any Module).
+LossFunction = Callable[[Any, Any, Any], Tensor]
 
 
 @dataclass
@@ -205,7 +207,7 @@ def _progress(total: int, enabled: bool, stream: IO[str]) -> Any:
 @dataclass
 class Trained:
     """A finished run: the model, every epoch's cost and time, the first step's parameters and
-    graph.
+    graph, and the animation if one was recorded.
 
     Examples
     --------
@@ -218,6 +220,7 @@ class Trained:
     epoch_seconds: list[float]
     initial_params: dict[str, np.ndarray]
     step_dot: str
+    animation: viz.TrainingAnimation | None = None
 
     @property
     def median_epoch_ms(self) -> float:
@@ -233,61 +236,64 @@ class Trained:
         return 1e3 * statistics.median(later)
 
 
+#: An animation keeps at most this many frames (TrainingAnimation.save's default).
+ANIMATION_FRAMES = 60
+
+
 def _train(
     config: RunConfig, problem: Problem, model: nn.MLP, optimizer: Optimizer, *, progress: bool,
-    stderr: IO[str],
+    animate: bool, stderr: IO[str],
 ) -> Trained:
-    """Full-batch training, through tinygrad_nn.compile unless --eager. The first step runs
-    eagerly and keeps its graph (as DOT text) for the picture."""
+    """Full-batch training with the shared loop (:func:`tinygrad_nn.training.fit`), through
+    tinygrad_nn.compile unless --eager. The first step runs eagerly and keeps its graph (as DOT
+    text) for the picture."""
     loss_of = _loss_function(config)
     X, Y = _training_inputs(config, problem)
     initial_params = model.state_dict()
+    animation = None
+    if animate:
+        every = max(1, config.epochs // ANIMATION_FRAMES)
+        animation = viz.TrainingAnimation(problem.X, problem.Y, every=every)
 
-    def step(X: Tensor, Y: Any) -> Tensor:
-        optimizer.zero_grad()
-        loss = loss_of(model, X, Y)
-        loss.backward()
-        optimizer.step()
-        return loss
+    start = time.perf_counter()
+    optimizer.zero_grad()
+    first = loss_of(model, X, Y)
+    first.name = "cost"
+    first.backward(retain_graph=True)  # keep the first step's graph until it is drawn
+    step_dot = viz.to_dot(first, legend=True)
+    optimizer.step()
+    first_cost, first_seconds = first.item(), time.perf_counter() - start
+    del first
 
+    step = training_step(model, optimizer, loss_of)
     later_steps = tn_compile(step) if config.compiled else step
-    cost_history: list[float] = []
-    epoch_seconds: list[float] = []
-    step_dot = ""
-    # A diverging run overflows on its way to NaN; the cost check below says so in one line,
-    # so numpy's warnings would only repeat it as noise.
+    # A diverging run overflows on its way to NaN; the check below says so in one line, so
+    # numpy's warnings would only repeat it as noise.
     with _progress(config.epochs, progress, stderr) as bar, np.errstate(over="ignore",
                                                                           invalid="ignore"):
-        for epoch in range(1, config.epochs + 1):
-            start = time.perf_counter()
-            if epoch == 1:
-                optimizer.zero_grad()
-                loss = loss_of(model, X, Y)
-                loss.name = "cost"
-                # Keep the first step's graph until it is drawn, gradients included.
-                loss.backward(retain_graph=True)
-                step_dot = viz.to_dot(loss, legend=True)
-                optimizer.step()
-            else:
-                try:
-                    loss = later_steps(X, Y)
-                except CompileError as error:
-                    raise RunError(
-                        f"tinygrad_nn.compile cannot replay this step: {one_line(error)}; run "
-                        "with --eager"
-                    ) from error
-            cost = loss.item()
-            epoch_seconds.append(time.perf_counter() - start)
-            del loss
+
+        def after_epoch(epoch: int, cost: float) -> None:
             if not math.isfinite(cost):
                 raise RunError(
-                    f"training diverged: the cost is {cost} at epoch {epoch}; try a smaller --lr "
-                    f"(it is {config.lr:g})"
+                    f"training diverged: the cost is {cost} at epoch {epoch + 1}; try a smaller "
+                    f"--lr (it is {config.lr:g})"
                 )
-            cost_history.append(cost)
+            if animation is not None:
+                animation.record(model, cost)
             bar.set_postfix_str(f"cost={cost:.4f}", refresh=False)
             bar.update()
-    return Trained(model, cost_history, epoch_seconds, initial_params, step_dot)
+
+        after_epoch(0, first_cost)
+        try:
+            history = fit(later_steps, X, Y, config.epochs - 1,
+                          callback=lambda epoch, cost: after_epoch(epoch + 1, cost))
+        except CompileError as error:
+            raise RunError(
+                f"tinygrad_nn.compile cannot replay this step: {one_line(error)}; run with "
+                "--eager"
+            ) from error
+    return Trained(model, [first_cost, *history.cost_history],
+                   [first_seconds, *history.epoch_seconds], initial_params, step_dot, animation)
 
 
 # --------------------------------------------------------------------------------------------
@@ -315,6 +321,12 @@ def _write_outputs(
     figure, _ = viz.plot_decision_boundary(trained.model, problem.X, problem.Y)
     png("decision_boundary.png", figure)
     report.add("decision boundary", out / "decision_boundary.png")
+
+    if trained.animation is not None:
+        with tempfile.TemporaryDirectory(prefix="tinygrad-nn-") as scratch:
+            gif = trained.animation.save(Path(scratch) / "training.gif")
+            write(staging / "training.gif", gif.read_bytes())
+        report.add("training, animated", out / "training.gif")
 
     trained.model.save(staging / "model.npz")
     report.add("trained parameters", out / "model.npz")
@@ -376,15 +388,17 @@ def _print_crosscheck(
 
 
 def _run_training(
-    config: RunConfig, out: Path, quiet: bool, stdout: IO[str], stderr: IO[str]
+    config: RunConfig, args: argparse.Namespace, stdout: IO[str], stderr: IO[str]
 ) -> int:
+    out = args.out
     # Everything that can reject an argument runs before anything is created or printed.
     problem = load_problem(config)
     model = build_model(config)
     optimizer = _build_optimizer(config, model.parameters())
     with staged_folder(out, "--out") as staging:
         print("\n".join(_describe(config, problem)), file=stdout, flush=True)
-        trained = _train(config, problem, model, optimizer, progress=not quiet, stderr=stderr)
+        trained = _train(config, problem, model, optimizer, progress=not args.quiet,
+                         animate=args.animate, stderr=stderr)
         history = trained.cost_history
         results = {
             "final_cost": history[-1],
@@ -423,7 +437,7 @@ def run_demo(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     >>> run_demo(args, io.StringIO(), io.StringIO()), (out / "model.npz").exists()
     (0, True)
     """
-    return _run_training(demo_config(args), args.out, args.quiet, stdout, stderr)
+    return _run_training(demo_config(args), args, stdout, stderr)
 
 
 def run_train(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
@@ -439,7 +453,7 @@ def run_train(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int
     >>> run_train(build_parser().parse_args(argv), io.StringIO(), io.StringIO())
     0
     """
-    return _run_training(train_config(args), args.out, args.quiet, stdout, stderr)
+    return _run_training(train_config(args), args, stdout, stderr)
 
 
 def run_graph(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
