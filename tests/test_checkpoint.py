@@ -12,6 +12,8 @@ import json
 import os
 import pickle
 import stat
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -19,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_nn import nn
+from tinygrad_nn import Tensor, nn
 from tinygrad_nn.nn import MLP, Linear, Module, atomic_write, load, load_arrays, save_arrays
 
 
@@ -47,7 +49,8 @@ def write_npz(path, arrays, metadata=None):
 def edited_checkpoint(path):
     """The checkpoint's arrays and metadata, to change in place; saved again on leaving."""
     arrays, metadata = load_arrays(path)
-    del metadata["format"], metadata["format_version"]  # save_arrays writes them itself
+    for key in ("format", "format_version", "arrays"):  # save_arrays writes them itself
+        del metadata[key]
     yield arrays, metadata
     save_arrays(path, arrays, metadata)
 
@@ -149,10 +152,10 @@ def test_a_failure_while_writing_keeps_the_old_checkpoint_and_raises(saved, monk
     _, path = saved
     before = path.read_bytes()
 
-    def broken_savez(*args, **kwargs):
+    def broken_write(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", broken_savez)
+    monkeypatch.setattr(np.lib.format, "write_array", broken_write)
     with pytest.raises(OSError, match="No space left"):
         MLP([3, 5, 2], seed=0).save(path)
     assert path.read_bytes() == before
@@ -177,7 +180,7 @@ def test_an_interrupt_while_writing_leaves_no_temporary_file(tmp_path, monkeypat
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez", interrupted)
+    monkeypatch.setattr(np.lib.format, "write_array", interrupted)
     with pytest.raises(KeyboardInterrupt):
         MLP([2, 1]).save(tmp_path / "m.npz")
     assert files_in(tmp_path) == []
@@ -263,7 +266,8 @@ def test_save_arrays_round_trip(tmp_path):
     for name in arrays:
         assert loaded[name].dtype == arrays[name].dtype
         np.testing.assert_array_equal(loaded[name], arrays[name])
-    assert metadata == {"format": "tinygrad_nn", "format_version": 1, "epochs": 3, "lr": 0.1}
+    assert metadata == {"format": "tinygrad_nn", "format_version": 1,
+                        "arrays": ["cost", "labels"], "epochs": 3, "lr": 0.1}
 
 
 def test_save_arrays_refuses_object_arrays_and_writes_nothing(tmp_path):
@@ -309,7 +313,7 @@ def test_a_truncated_file_is_a_value_error(saved, fraction):
     _, path = saved
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * fraction)])
-    with pytest.raises(ValueError, match="not a readable tinygrad_nn file"):
+    with pytest.raises(ValueError, match=r"not a (readable )?tinygrad_nn file.*(empty|trunc)"):
         load(path)
 
 
@@ -346,14 +350,26 @@ def test_a_corrupted_byte_never_gives_a_different_model(saved):
 def test_a_text_file_is_a_value_error(tmp_path):
     path = tmp_path / "model.npz"
     path.write_text("W1 = [[0.1, 0.2]]\n")
-    with pytest.raises(ValueError, match="not a readable tinygrad_nn file"):
+    with pytest.raises(ValueError, match=r"not a tinygrad_nn file.*text file.*'W1 = .*expects"):
         load(path)
+
+
+def test_the_demos_cost_csv_is_refused_saying_what_it_is_and_what_load_expects(tmp_path):
+    # Issue 14 item 10: the CSV the demo writes, given to load by mistake.
+    path = tmp_path / "cost_history.csv"
+    path.write_text("epoch,cost\n1,0.6931\n2,0.6929\n")
+    with pytest.raises(ValueError) as error:
+        load(path)
+    message = str(error.value)
+    assert "text file" in message and "'epoch,cost'" in message
+    assert "not an .npz archive" in message and "Module.save" in message
+    assert "allow_pickle" not in message
 
 
 def test_a_single_npy_array_is_a_value_error(tmp_path):
     path = tmp_path / "model.npy"
     np.save(path, np.zeros(3))
-    with pytest.raises(ValueError, match="single ndarray"):
+    with pytest.raises(ValueError, match=r"single \.npy array.*expects"):
         load(path)
 
 
@@ -388,9 +404,9 @@ def test_a_future_format_version_is_a_value_error(saved):
 
 def test_an_npz_holding_an_object_array_is_refused_without_unpickling(tmp_path):
     path = tmp_path / "object.npz"
-    with open(path, "wb") as file:
-        np.savez(file, W1=np.array([{"a": 1}, None], dtype=object))
-    with pytest.raises(ValueError, match="allow_pickle=False"):
+    metadata = {"format": "tinygrad_nn", "format_version": 1, "arrays": ["W1"]}
+    write_npz(path, {"W1": np.array([{"a": 1}, None], dtype=object)}, metadata)
+    with pytest.raises(ValueError, match=r"'W1' is an object array.*allow_pickle=False"):
         load(path)
 
 
@@ -426,7 +442,7 @@ def test_parameters_that_do_not_fit_the_configuration_are_a_value_error(saved):
     _, path = saved
     with edited_checkpoint(path) as (arrays, _):
         arrays["W2"] = arrays["W2"][:, :4]
-    with pytest.raises(ValueError, match=r"do not fit the model.*W2: shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"do not fit.*configuration.*W2: shape \(2, 4\)"):
         load(path)
 
 
@@ -445,3 +461,206 @@ def test_a_custom_module_saves_and_reloads_through_load_state_dict(tmp_path):
     target.second.W.data[...] = 0.0
     target.load_state_dict(load_arrays(tmp_path / "pair.npz")[0])
     np.testing.assert_array_equal(target.second.W.data, source.second.W.data)
+
+
+# ---------------------------------------------------------------------------------------------
+# every valid name round-trips (issue 12 item 5)
+# ---------------------------------------------------------------------------------------------
+
+# np.savez(file, *args, allow_pickle=True, **kwds): names that np.savez(**arrays) would take as its
+# own arguments, and names that look like paths or members.
+AWKWARD_NAMES = ["file", "allow_pickle", "args", "kwds", "a/b", "W1.npy", "café", " ", "__init__"]
+
+
+@pytest.mark.parametrize("name", AWKWARD_NAMES)
+def test_save_arrays_round_trips_any_name(tmp_path, name):
+    save_arrays(tmp_path / "x.npz", {name: np.arange(3.0), "other": np.ones(2)}, {})
+    arrays, _ = load_arrays(tmp_path / "x.npz")
+    assert sorted(arrays) == sorted([name, "other"])
+    np.testing.assert_array_equal(arrays[name], np.arange(3.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               min_size=1, max_size=20).filter(lambda n: n != nn.METADATA_KEY))
+def test_save_arrays_round_trips_every_valid_name(name):
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "x.npz")
+        save_arrays(path, {name: np.array([1.5])}, {})
+        assert load_arrays(path)[0] == {name: np.array([1.5])}
+
+
+def test_a_module_whose_parameters_are_named_like_savez_arguments_saves_and_reloads(tmp_path):
+    class Odd(Module):
+        def __init__(self):
+            super().__init__()
+            self.file = Tensor(np.ones((2, 1)), requires_grad=True)
+            self.allow_pickle = Tensor(np.zeros((1,)), requires_grad=True)
+            self.args = Tensor(np.full((3,), 2.0), requires_grad=True)
+
+    saved_model = Odd()
+    saved_model.save(tmp_path / "odd.npz")
+    restored = Odd()
+    for p in restored.parameters():
+        p.data[...] = -1.0
+    restored.load_state_dict(load_arrays(tmp_path / "odd.npz")[0])
+    for (name, a), (_, b) in zip(saved_model.named_parameters(), restored.named_parameters(),
+                                 strict=True):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile files: a ValueError in bounded time and memory (issue 12 item 6)
+# ---------------------------------------------------------------------------------------------
+
+
+def add_deflated_zeros(path, name, gib):
+    """Append a member that inflates to ``gib`` GiB of zeros (a zip bomb of a few MB), made
+    without compressing gigabytes: one deflate block of 16 MiB of zeros, fully flushed so it
+    stands alone, repeated."""
+    import zipfile
+    import zlib
+
+    chunk = bytes(1 << 24)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush(zlib.Z_FINISH)
+
+    class Repeat:
+        def compress(self, data):
+            assert data is chunk
+            return block
+
+        def flush(self):
+            return end
+
+    original = zipfile._get_compressor
+    zipfile._get_compressor = lambda *args, **kwargs: Repeat()
+    try:
+        with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            with archive.open(name, "w", force_zip64=True) as member:
+                for _ in range(gib * 64):
+                    member.write(chunk)
+    finally:
+        zipfile._get_compressor = original
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The hostile files of issue 12 item 6, made once: {kind: path}."""
+    directory = tmp_path_factory.mktemp("hostile")
+    files = {}
+    files["bomb"] = directory / "bomb.npz"
+    MLP([2, 3, 1]).save(files["bomb"])
+    add_deflated_zeros(files["bomb"], "extra.npy", gib=3)
+
+    files["huge_config"] = directory / "huge_config.npz"
+    MLP([2, 3, 1]).save(files["huge_config"])
+    with edited_checkpoint(files["huge_config"]) as (arrays, metadata):
+        metadata["config"]["layer_dims"] = [20000, 20000]
+        arrays.clear()
+        arrays.update(W1=np.zeros((3, 2)), b1=np.zeros((3, 1)))
+        metadata["parameters"] = ["W1", "b1"]
+
+    files["deep"] = directory / "deep.npz"
+    depth = 100_000
+    text = ('{"format": "tinygrad_nn", "format_version": 1, "x": ' + "[" * depth + "]" * depth
+            + "}").encode()
+    with open(files["deep"], "wb") as file:
+        np.savez(file, **{nn.METADATA_KEY: np.frombuffer(text, dtype=np.uint8)})
+
+    files["lying_header"] = directory / "lying_header.npz"
+    MLP([2, 3, 1]).save(files["lying_header"])
+    # W1's header claims (30000, 20000) but the member holds W1's real 48 bytes (CRC correct).
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(files["lying_header"]) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (30000, 20000)}
+    )
+    members["W1.npy"] = header.getvalue() + np.zeros((3, 2)).tobytes()
+    with zipfile.ZipFile(files["lying_header"], "w") as archive:
+        for filename, content in members.items():
+            archive.writestr(filename, content)
+    return files
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("bomb", r"'extra\.npy' would inflate .* refused unread"),
+        ("huge_config", r"do not fit the stored configuration.*W1: shape \(3, 2\), expected "
+                        r"\(20000, 20000\).*nothing was built"),
+        ("deep", r"metadata is corrupted.*nests 100001 deep"),
+        ("lying_header", r"'W1' declares shape \(30000, 20000\).*holds 48 bytes"),
+    ],
+)
+def test_a_hostile_file_is_a_value_error_before_anything_large_is_read(hostile, kind, message):
+    with pytest.raises(ValueError, match=message):
+        load(hostile[kind])
+
+
+def test_the_bomb_is_refused_by_load_arrays_too(hostile):
+    with pytest.raises(ValueError, match="extra"):
+        load_arrays(hostile["bomb"])
+
+
+def test_an_extra_member_is_named_before_any_member_is_read(tmp_path):
+    path = tmp_path / "extra.npz"
+    MLP([2, 3, 1]).save(path)
+    import zipfile
+
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("stowaway.npy", b"\x93NUMPY")  # not even a valid array
+    with pytest.raises(ValueError, match=r"unexpected: stowaway.*nothing was read"):
+        load(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_hostile_files_under_a_memory_limit_are_value_errors_not_memory_errors(hostile):
+    # In a child whose address space may grow by at most 256 MiB past what it has after
+    # importing: inflating the bomb (3 GiB) or building the huge model (3.2 GB) would raise
+    # MemoryError; checking first raises ValueError.
+    code = f"""
+import resource, numpy as np
+from tinygrad_nn import nn
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + (256 << 20), resource.RLIM_INFINITY))
+try:
+    np.ones(64 << 20)  # 512 MiB: the limit is real
+    print("no limit")
+except MemoryError:
+    pass
+for path in {[str(p) for p in hostile.values()]!r}:
+    try:
+        nn.load(path)
+        print("loaded", path)
+    except ValueError:
+        print("ValueError")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ValueError"] * len(hostile)
+
+
+# ---------------------------------------------------------------------------------------------
+# symbolic links (documented in atomic_write)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_saving_to_a_symlink_replaces_the_link_and_leaves_its_target_alone(tmp_path):
+    target = tmp_path / "run3.npz"
+    MLP([2, 3, 1], seed=1).save(target)
+    before = target.read_bytes()
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    MLP([2, 3, 1], seed=2).save(link)
+    assert not link.is_symlink() and link.is_file()
+    assert target.read_bytes() == before
+    assert load(link).seed == 2 and load(target).seed == 1

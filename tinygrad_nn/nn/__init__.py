@@ -30,8 +30,10 @@ from tinygrad_nn.io import (
     FORMAT_NAME,
     FORMAT_VERSION,
     METADATA_KEY,
+    ArrayArchive,
     atomic_write,
     load_arrays,
+    open_arrays,
     save_arrays,
 )
 from tinygrad_nn.nn import layers as _layers
@@ -75,6 +77,7 @@ __all__ = [
     "LOG_FLOOR",
     "METADATA_KEY",
     "MLP",
+    "ArrayArchive",
     "Linear",
     "Module",
     "atomic_write",
@@ -84,6 +87,7 @@ __all__ = [
     "load",
     "load_arrays",
     "mse",
+    "open_arrays",
     "save_arrays",
 ]
 __all__ += [  # layers for CNNs and sequences (issue 15)

@@ -90,9 +90,10 @@ def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The article's cost: ``J = -(1/m) Σ [y ln a + (1-y) ln(1-a)]``, a scalar Tensor.
 
     Recorded as written, with Tensor ops, whatever made ``A``: ``1 - A``, two ``clip`` (see
-    below) and two ``log``, two ``mul``, an ``add``, ``mean`` and a ``neg``, so the graph and ``loss.backward()`` are the
-    article's formula and its gradient ``dA = -(Y/A - (1-Y)/(1-A))/m``. The mean is over all
-    elements of ``A`` (for the article's ``(1, m)`` output, over the m examples).
+    below) and two ``log``, two ``mul``, an ``add``, ``mean`` and a ``neg``, so the graph and
+    ``loss.backward()`` are the article's formula and its gradient
+    ``dA = -(Y/A - (1-Y)/(1-A))/m``. The mean is over all elements of ``A`` (for the article's
+    ``(1, m)`` output, over the m examples).
 
     **Saturation, visibly handled** (the article's defect 6, which ``tinygrad_nn.reference``
     keeps as the article wrote it; the other five are fixed there): a saturated sigmoid gives
