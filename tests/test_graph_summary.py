@@ -131,15 +131,16 @@ def test_each_thread_keeps_its_own_summary():
     assert graph_summary.last_summary().covers(loss)
 
 
-def test_the_summary_holds_no_array_bigger_than_keep_elements():
+def test_the_summary_holds_no_array_only_copies_of_tensors_up_to_keep_elements():
     X = Tensor(np.random.default_rng(0).normal(size=(2, 256)), name="X")
     Y = Tensor(np.ones((1, 256)), name="Y")
     model = nn.MLP([2, 8, 1])
     nn.binary_cross_entropy(model(X), Y).backward()
     summary = graph_summary.last_summary()
-    arrays = [part for record in summary._records.values() for part in record
-              if isinstance(part, np.ndarray)]
-    assert arrays and max(a.size for a in arrays) <= graph_summary.KEEP_ELEMENTS
+    parts = [part for record in summary._records.values() for part in record]
+    assert not any(isinstance(part, np.ndarray) for part in parts)  # copies, as plain lists
+    kept = [part for part in parts if isinstance(part, (list, float))]
+    assert kept and max(np.size(part) for part in kept) <= graph_summary.KEEP_ELEMENTS
 
 
 def test_a_kept_loss_keeps_none_of_its_graphs_tensors_or_arrays_after_backward():
@@ -187,3 +188,16 @@ def test_training_with_every_loss_kept_adds_no_memory_per_step():
     added = sum(s.size_diff for s in after.compare_to(before, "filename"))
     # each kept loss is one 0-d array (~100 bytes); one step's graph is ~100 kB
     assert added < 300 * 400
+
+
+def test_paused_backward_passes_leave_no_summary_and_keep_the_last_one():
+    _, _, drawn = kept = small_expression()
+    drawn.backward()
+    with graph_summary.paused():
+        _, _, hot = small_expression()
+        hot.backward()
+        assert graph_summary.last_summary().covers(drawn)
+    assert "grad " in viz.to_dot(drawn)
+    with pytest.raises(ValueError, match="last backward"):
+        viz.to_dot(hot)
+    assert kept

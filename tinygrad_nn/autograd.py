@@ -118,10 +118,11 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
     # An op's rule may return g itself or a view of it (add, reshape...), which must never be
     # written to or handed to a leaf without a copy.
     grads: dict[Tensor, list[Any]] = {root: [seed, False]}
-    summary = GraphSummary(root, retain_graph)  # picture summary: what viz draws afterwards
+    summary = GraphSummary.start(root, retain_graph)  # picture summary: what viz draws after
     for node in topological_order(root):
         entry = grads.pop(node, None)
-        summary.add(node, entry)  # picture summary
+        if summary is not None:
+            summary.add(node, entry)  # picture summary
         if entry is None:
             continue
         g, owned = entry
@@ -172,7 +173,8 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
             # the user keeps the root (say, in a list of losses).
             node._rules = None
             node._parents = ()
-    summary.publish()  # picture summary
+    if summary is not None:
+        summary.publish()  # picture summary
 
 
 def _accumulate_leaf_grad(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
