@@ -50,6 +50,11 @@ class Module:
     array([[2., 6.]])
     """
 
+    # Set by __init__ (through object.__setattr__, past the registration below); declared for
+    # type checkers.
+    _parameters: dict[str, Tensor]
+    _modules: dict[str, Module]
+    scope_name: str | None
     training: bool  # set by __init__ and train(); declared for type checkers
 
     def __init__(self) -> None:
