@@ -7,6 +7,7 @@ until you do.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -215,6 +216,55 @@ def test_every_registered_method_and_operator_is_written_in_tensor_and_calls_its
 @pytest.mark.parametrize(("op_name", "attribute"), _METHODS, ids=[a for _, a in _METHODS])
 def test_every_method_docstring_is_its_ops_formula(op_name: str, attribute: str) -> None:
     assert getattr(Tensor, attribute).__doc__ == ops.REGISTRY[op_name].formula
+
+
+def _call_with_defaults(attribute: str):
+    """Tensor.<attribute> called on (3, 3) inputs in [0.5, 2), or None if it needs more."""
+    parameters = list(inspect.signature(getattr(Tensor, attribute)).parameters.values())[1:]
+    required = [p for p in parameters if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    x = Tensor(np.random.default_rng(5).uniform(0.5, 2.0, size=(3, 3)), requires_grad=True)
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):  # reshape(*shape), ...
+        return None
+    if not required:
+        return getattr(x, attribute)()
+    if len(required) == 1 and required[0].name in ("other", "exponent"):
+        return getattr(x, attribute)(Tensor(np.full((3, 3), 1.5)))
+    return None
+
+
+def _image(*shape: int) -> Tensor:
+    return Tensor(np.arange(float(np.prod(shape))).reshape(shape) / 10, requires_grad=True)
+
+
+# Calls for the methods that need arguments of their own.
+METHOD_CALLS: dict[str, Callable[[Tensor], Tensor]] = {
+    "pow": lambda x: x.pow(2.0),
+    "reshape": lambda x: x.reshape(9),
+    "transpose": lambda x: x.transpose(1, 0),
+    "__getitem__": lambda x: x[0],
+    "clip": lambda x: x.clip(0.7, 1.5),
+    "masked_fill": lambda x: x.masked_fill(x > 1.0, 0.0),
+    "conv2d": lambda x: _image(1, 1, 4, 4).conv2d(_image(1, 1, 2, 2)),
+    "conv1d": lambda x: _image(1, 1, 5).conv1d(_image(1, 1, 2)),
+    "max_pool2d": lambda x: _image(1, 1, 4, 4).max_pool2d(2),
+    "avg_pool2d": lambda x: _image(1, 1, 4, 4).avg_pool2d(2),
+    "expand": lambda x: _image(3, 1).expand(3, 4),
+    "pad": lambda x: x.pad(((1, 1), (0, 0))),
+    "tile": lambda x: x.tile(2),
+    "repeat": lambda x: x.repeat(2),
+    "take_along_axis": lambda x: x.take_along_axis(np.zeros((3, 1), dtype=np.int64), 1),
+}
+
+
+@pytest.mark.parametrize(("op_name", "attribute"), _METHODS, ids=[a for _, a in _METHODS])
+def test_every_method_records_its_op(op_name, attribute) -> None:
+    if attribute in METHOD_CALLS:
+        x = Tensor(np.random.default_rng(5).uniform(0.5, 2.0, size=(3, 3)), requires_grad=True)
+        out = METHOD_CALLS[attribute](x)
+    else:
+        out = _call_with_defaults(attribute)
+        assert out is not None, f"Tensor.{attribute} needs arguments: add it to METHOD_CALLS"
+    assert out.op == op_name
 
 
 def test_a_forgotten_method_line_fails_the_method_check() -> None:
