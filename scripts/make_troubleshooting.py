@@ -216,6 +216,38 @@ EXAMPLES: dict[str, str] = {
         except ValueError as error:
             print(str(error).replace(folder, "<folder>"))
         ''',
+    "not_a_checkpoint": '''
+        import os
+        import tempfile
+
+        from tinygrad_nn import nn
+
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "cost_history.csv")  # what the demo writes beside model.npz
+        with open(path, "w") as file:
+            file.write("epoch,cost\\n1,0.6931\\n")
+        try:
+            nn.load(path)
+        except ValueError as error:
+            print(str(error).replace(folder, "<folder>"))
+        ''',
+    "hostile_checkpoint": '''
+        import os
+        import tempfile
+        import zipfile
+
+        from tinygrad_nn import nn
+
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "model.npz")
+        nn.MLP([2, 3, 1]).save(path)
+        with zipfile.ZipFile(path, "a") as archive:  # a member the metadata does not list
+            archive.writestr("extra.npy", b"...")
+        try:
+            nn.load(path)
+        except ValueError as error:
+            print(str(error).replace(folder, "<folder>"))
+        ''',
 }
 
 
@@ -512,6 +544,27 @@ and refuses a truncated, corrupted, foreign or newer-format file with a `ValueEr
 half-loaded model:
 
 {checkpoint}
+
+### "… is not a tinygrad_nn file: it is a text file …"
+
+`nn.load` takes only what `Module.save` writes: an `.npz` archive of arrays with tinygrad_nn
+metadata. Given anything else (the demo's CSV or JSON, a `.npy` from `np.save`, a pickle), it
+says what the file looks like and what it expects. **Fix:** pass the `model.npz` of the run.
+
+{not_a_checkpoint}
+
+### "… its arrays do not match its metadata …", "… would inflate …", "… nests … deep"
+
+A checkpoint from somewhere you do not trust is read in bounded time and memory: before any array
+is inflated, `nn.load` checks the archive's members against the names its metadata lists, every
+compressed member against an inflation limit (100×: a small file that would inflate to gigabytes
+is a zip bomb), the metadata's size and nesting depth, and every array's declared shape against
+its member's size and against the stored configuration (so that a 1 KB file asking for
+`layer_dims [20000, 20000]` never builds the 3 GB model). Each is a `ValueError` naming what is
+wrong; nothing was built or read. **Fix:** the file is damaged or was not written by
+`Module.save`; save the model again from its source.
+
+{hostile_checkpoint}
 """
 
 
