@@ -6,10 +6,11 @@
 Writes:
 
 * ``graph_article_step.svg`` (and its ``.dot``): one training step of the article's network
-  [2, 3, 1] on 4 examples, drawn after ``backward(retain_graph=True)`` so every parameter
-  shows its gradient.
-* ``cost_history.png`` and ``decision_boundary.png``: the article's sigmoid network [2, 8, 1]
-  (its initialisation) trained with plain gradient descent on the two moons.
+  [2, 3, 1] on 4 examples, drawn after ``backward()`` (from the summary backward leaves), so
+  every tensor shows its value and its gradient.
+* ``cost_history.png``, ``decision_boundary.png`` and ``training.gif``: the article's sigmoid
+  network [2, 8, 1] (its initialisation) trained with plain gradient descent on the two moons;
+  the GIF (``viz.TrainingAnimation``) shows the decision regions and the cost as it trains.
 * ``gradient_flow.png``: per-parameter gradient norms while training a deep net (8 hidden
   layers) with sigmoid and with ReLU: the sigmoid's first layers get gradients orders of
   magnitude smaller (vanishing gradients).
@@ -42,19 +43,20 @@ def graph_of_one_step(out: Path) -> Path:
     model = nn.MLP([2, 3, 1])
     J = nn.binary_cross_entropy(model(X), Y)
     J.name = "J"
-    J.backward(retain_graph=True)
+    J.backward()
     return viz.render(J, out / "graph_article_step.svg", legend=True)
 
 
 def train_article_network(
-    epochs: int = 6000, lr: float = 3.0
+    epochs: int = 6000, lr: float = 3.0, animation_path: Path | None = None
 ) -> tuple[nn.MLP, list[float], Tensor, Tensor]:
     """The article's network and loop (sigmoid layers, its init, full-batch gradient descent:
-    forward, cost, backward, step) on the two moons."""
+    forward, cost, backward, step) on the two moons; recorded as a GIF if a path is given."""
     X_all, Y_all = data.load("moons", m=300, noise=0.15, seed=0)
     X, Y = Tensor(X_all, name="X"), Tensor(Y_all, name="Y")
     model = nn.MLP([2, 8, 1])
     optimizer = SGD(model.parameters(), lr=lr)
+    animation = viz.TrainingAnimation(X, Y, every=50)
     cost_history = []
     for _ in range(epochs):
         optimizer.zero_grad()
@@ -62,6 +64,9 @@ def train_article_network(
         cost_history.append(J.item())
         J.backward()
         optimizer.step()
+        animation.record(model, cost_history[-1])
+    if animation_path is not None:
+        animation.save(animation_path)
     return model, cost_history, X, Y
 
 
@@ -105,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         written.append(error.dot_path)
 
-    model, cost_history, X, Y = train_article_network()
+    model, cost_history, X, Y = train_article_network(animation_path=out / "training.gif")
+    written.append(out / "training.gif")
     figure, _ = viz.plot_cost_history(cost_history)
     figure.savefig(out / "cost_history.png", dpi=110)
     written.append(out / "cost_history.png")

@@ -1,20 +1,25 @@
 """Pictures that teach backprop: the graph, the backward pass written out, and training plots.
 
-Three kinds of pictures:
-
 * **The graph** — :func:`to_dot` writes the DOT text of a tensor's graph in pure Python (no
   Graphviz needed), :func:`draw_graph` wraps the same text in a ``graphviz.Digraph`` (shown
-  inline by Jupyter) and :func:`render` writes an SVG/PNG/PDF with Graphviz's ``dot`` program.
-  Every tensor shows its name, shape, dtype, values and gradient; every op shows its local
-  backward rule, taken from the op's definition in :mod:`tinygrad_nn.ops`.
-* **The backward pass** — :func:`explain` lists what ``backward()`` will do, op by op, in the
+  inline by Jupyter) and :func:`render` writes an SVG/PNG/PDF with Graphviz's ``dot``. Every
+  tensor shows its name (the user's, or the article's ``Z1``, ``A1``…), shape, dtype, values
+  and gradient; every op its local backward rule, taken from the op's definition in
+  :mod:`tinygrad_nn.ops` and written with the graph's names. Draw before or after
+  ``backward()``: after it, from the summary the backward pass leaves
+  (:mod:`tinygrad_nn.graph_summary`).
+* **The backward pass** — :func:`explain` lists what ``backward()`` does, op by op, in the
   engine's order, with each rule written with this graph's names (``dZ2 = dA2·A2·(1−A2)``).
 * **Training** — :func:`plot_cost_history`, :func:`plot_decision_boundary` and
   :func:`plot_gradient_flow` (with :func:`gradient_norms` to record it) draw with matplotlib
-  on a fresh ``Figure`` (never ``pyplot.show``), so they work on a headless machine.
+  on a fresh ``Figure`` (never ``pyplot.show``), so they work on a headless machine;
+  :class:`TrainingAnimation` records a run and saves it as a GIF (Pillow).
+* **The compiled plan** — :func:`plan_to_dot` / :func:`draw_plan`: what a
+  ``tinygrad_nn.compile`` replay executes for each recorded op.
+* **Notebooks** — a ``Tensor`` and a ``Module`` display as HTML tables (:mod:`.html`).
 
-``graphviz`` and ``matplotlib`` are imported inside the functions that need them: importing this
-module, :func:`to_dot` and :func:`explain` need numpy only.
+``graphviz``, ``matplotlib`` and Pillow are imported inside the functions that need them:
+importing this module, :func:`to_dot` and :func:`explain` need numpy only.
 
 Examples
 --------
@@ -48,10 +53,10 @@ __all__ = [
     "draw_plan",
     "explain",
     "gradient_norms",
+    "plan_to_dot",
     "plot_cost_history",
     "plot_decision_boundary",
     "plot_gradient_flow",
-    "plan_to_dot",
     "render",
     "to_dot",
 ]
