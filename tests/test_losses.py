@@ -409,7 +409,7 @@ def test_transposed_labels_are_rejected(loss):
 
 @pytest.mark.parametrize("loss", BINARY_LOSSES, ids=lambda f: f.__name__)
 def test_incompatible_shapes_name_both(loss):
-    with pytest.raises(ValueError, match=r"shape \(1, 4\) but Y .* shape \(1, 3\); they must"):
+    with pytest.raises(ValueError, match=rf"{loss.__name__}.*\(1, 4\).*Y.*\(1, 3\)"):
         loss(Tensor(np.full((1, 4), 0.5)), np.zeros((1, 3)))
 
 
@@ -433,7 +433,7 @@ def test_bce_labels_outside_0_1_are_rejected(loss, bad):
 
 
 def test_bce_of_values_outside_0_1_suggests_the_logits_loss():
-    with pytest.raises(ValueError, match=r"A \(predictions\) must lie in \[0, 1\].*with_logits"):
+    with pytest.raises(ValueError, match=r"A \(predictions\).*\[0, 1\].*with_logits"):
         binary_cross_entropy(Tensor([[1.5, -0.5]]), [[1.0, 0.0]])
 
 

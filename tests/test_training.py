@@ -206,16 +206,16 @@ def test_nan_in_x_is_reported_before_training_naming_the_first_bad_index():
     X = X4.copy()
     X[1, 2] = np.nan
     X[1, 3] = np.nan
-    with pytest.raises(ValueError, match=r"X contains non-finite values \(2 of 8\); the first "
-                                         r"is nan at X\[1, 2\] \(row 1, example 2\)"):
+    with pytest.raises(ValueError, match=r"train: X .*non-finite.*2 of 8.*nan.*X\[1, 2\].*"
+                                         r"example 2"):
         tinygrad_nn.train(X, Y4, [2, 3, 1], 5, 0.1)
 
 
 def test_inf_in_y_is_reported_naming_the_example():
     Y = Y4.copy()
     Y[0, 1] = -np.inf
-    with pytest.raises(ValueError, match=r"Y contains non-finite values \(1 of 4\); the first is "
-                                         r"-inf at Y\[0, 1\] \(row 0, example 1\)"):
+    with pytest.raises(ValueError, match=r"train: Y .*non-finite.*1 of 4.*-inf.*Y\[0, 1\].*"
+                                         r"example 1"):
         tinygrad_nn.train(X4, Y, [2, 3, 1], 5, 0.1)
 
 
