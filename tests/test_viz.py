@@ -560,6 +560,32 @@ def test_explain_uses_the_rules_of_an_op_registered_again_under_the_same_name():
     assert rule == "du = 2·ddoubled1·u"
 
 
+def test_a_new_broadcasting_op_and_a_new_activation_reach_the_pictures_from_the_registry():
+    def hypot(a, b):
+        """y = √(a²+b²)   da = g·a/y   db = g·b/y"""
+        y = np.sqrt(a * a + b * b)
+        return y, (lambda g: g * a / y, lambda g: g * b / y)
+
+    def cube(x):
+        """y = x³   dx = g·3x²"""
+        return x**3, lambda g: g * 3 * x * x
+
+    hypot_op = ops.op(2, broadcasting=True)(hypot)
+    cube_op = ops.op(1, activation_init="xavier")(cube)
+    try:
+        W1 = Tensor(np.ones((2, 2)), requires_grad=True, name="W1")
+        b1 = Tensor(np.ones((2, 1)), requires_grad=True, name="b1")
+        X = Tensor(np.ones((2, 3)), name="X")
+        A1 = cube_op(hypot_op(W1 @ X, b1))  # b1 (2, 1) broadcast against (2, 3)
+        text = str(viz.explain(A1.sum()))
+        dot = viz.to_dot(A1.sum())
+    finally:
+        del ops.REGISTRY["hypot"], ops.REGISTRY["cube"]
+    assert "the engine sums the broadcast axes: (2, 3) → (2, 1)" in text
+    assert "dA1" in text  # the activation's output is layer 1's A1
+    assert len([line for line in dot.splitlines() if "<B>A1</B>" in line]) == 1
+
+
 def test_explain_of_a_tensor_that_needs_no_gradient_is_a_value_error():
     with pytest.raises(ValueError, match=r"explain: .*(require grad|requires_grad)"):
         viz.explain(Tensor([1.0, 2.0]).sum())

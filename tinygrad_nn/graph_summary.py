@@ -237,10 +237,9 @@ class GraphSummary:
         array([1.])
         """
         records = self._records
-        g = None if entry is None else entry[0]
         if self.retained:  # the graph stays: only the gradients are needed
-            if g is not None and node._op is not None:
-                records[node._seq] = g
+            if entry is not None and node._op is not None:
+                records[node._seq] = entry[0]
             return
         if node._op is None:  # a parameter: drawn live while the user keeps it
             data = node.data
@@ -266,7 +265,8 @@ class GraphSummary:
         # tolist(): a copy as cheap as it gets (0-d arrays: 4x cheaper than .copy())
         if data.size <= KEEP_ELEMENTS:
             records[node._seq] = (node._op, node.name, node._scope, data.shape, data.dtype,
-                                  inputs, data.tolist(), None if g is None else g.tolist(), True)
+                                  inputs, data.tolist(),
+                                  None if entry is None else entry[0].tolist(), True)
         else:
             records[node._seq] = (node._op, node.name, node._scope, data.shape, data.dtype,
                                   inputs, None, None, True)

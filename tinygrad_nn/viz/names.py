@@ -57,25 +57,33 @@ class _Namer:
         self.counters: dict[str, int] = {}
 
     def layer(self, t: Any) -> int | None:
-        key = id(t)
-        if key in self.layers:
-            return self.layers[key]
-        number = None
+        """The layer number of ``t``: from its scope, a numbered parameter it uses, or (an
+        activation) its input's. Iterative: a chain of 10,000 activations is fine."""
+        chain = []
+        while id(t) not in self.layers:
+            number = self._own_layer(t)
+            if number is None and _is_activation(t.op) and len(t.parents) == 1:
+                chain.append(t)  # an activation is in its input's layer
+                t = t.parents[0]
+                continue
+            self.layers[id(t)] = number
+        number = self.layers[id(t)]
+        for link in chain:
+            self.layers[id(link)] = number
+        return number
+
+    def _own_layer(self, t: Any) -> int | None:
         if t.scope is not None:
             match = _TRAILING_DIGITS.fullmatch(t.scope.rpartition(".")[2])
             if match:
-                number = int(match.group(1))
-        if number is None and t.op is not None:
+                return int(match.group(1))
+        if t.op is not None:
             for p in t.parents:
                 if p.is_leaf and p.requires_grad and p.name:
                     match = _TRAILING_DIGITS.fullmatch(p.name)
                     if match:
-                        number = int(match.group(1))
-                        break
-            if number is None and _is_activation(t.op) and len(t.parents) == 1:
-                number = self.layers.get(id(t.parents[0]))
-        self.layers[key] = number
-        return number
+                        return int(match.group(1))
+        return None
 
     def __call__(self, t: Any) -> str:
         key = id(t)
