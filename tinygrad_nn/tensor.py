@@ -79,6 +79,19 @@ Size: TypeAlias = int | tuple[int, ...]
 # --------------------------------------------------------------------------------------------
 
 
+def _unpickle(
+    data: np.ndarray,
+    requires_grad: bool,
+    name: str | None,
+    grad: np.ndarray | None,
+    scope: str | None,
+) -> Tensor:
+    """Rebuild a pickled tensor (see ``Tensor.__reduce__``) as a new leaf of this process."""
+    tensor = Tensor._leaf(data, requires_grad)
+    tensor.name, tensor.grad, tensor._scope = name, grad, scope
+    return tensor
+
+
 def as_array(data: Any, what: str = "Tensor data") -> np.ndarray:
     """Convert ``data`` to a numpy array, as the Tensor constructor does.
 
@@ -301,16 +314,22 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        """True for tensors made by the user, not by an op (``.grad`` is kept only on leaves).
+        """True unless an op made this tensor from tensors that require grad, as in PyTorch:
+        tensors the user made, and every tensor that does not require grad (constants, results
+        made under ``no_grad()``). ``.grad`` is kept only on leaves.
 
         Examples
         --------
-        >>> from tinygrad_nn import Tensor
+        >>> from tinygrad_nn import Tensor, no_grad
         >>> x = Tensor([1.0], requires_grad=True)
         >>> x.is_leaf, x.exp().is_leaf
         (True, False)
+        >>> with no_grad():
+        ...     y = x.exp()
+        >>> y.is_leaf
+        True
         """
-        return self._op is None
+        return self._op is None or not self._requires_grad
 
     @property
     def scope(self) -> str | None:
@@ -377,11 +396,22 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self._op is not None:
+        # PyTorch's rules: a tensor made from tensors that require grad keeps its graph; only
+        # floating tensors can require grad. W = Tensor(a) * 0.01 needs no grad: W is a leaf,
+        # and from now on a parameter like any other (its link to `a` is dropped).
+        if self._requires_grad and self._op is not None:
             raise RuntimeError(
-                f"requires_grad can only be set on leaf tensors; this one was made by "
-                f"'{self._op}' (use .detach() to get a leaf)"
+                f"requires_grad can only be changed on a leaf; this tensor (shape {self.shape}) "
+                f"was made by '{self._op}' from tensors that require grad. Use .detach() for a "
+                f"leaf that shares its data"
             )
+        if value and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating tensors can require grad; this one has dtype {self.data.dtype} "
+                f"(convert with Tensor(t.data.astype(np.float64)) if it is data)"
+            )
+        if value and self._op is not None:
+            self._op, self._parents, self._rules, self._versions_seen = None, (), None, ()
         self._requires_grad = bool(value)
 
     # ---- array-like attributes --------------------------------------------------------------
@@ -437,6 +467,33 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor's value; any other size is a ``ValueError``.
+
+        Examples
+        --------
+        >>> from tinygrad_nn import Tensor
+        >>> bool(Tensor([0.0])), bool(Tensor(2.5))
+        (False, True)
+        >>> bool(Tensor([1.0, 2.0]))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: bool() of a Tensor needs exactly one element; this one has shape (2,) ...
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool() of a Tensor needs exactly one element; this one has shape {self.shape} "
+                f"({self.data.size} elements), so its truth is ambiguous: use "
+                f"bool(t.data.any()) or bool(t.data.all())"
+            )
+        return bool(self.data.reshape(()))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled as a leaf with its data, requires_grad, name, grad and scope. Unpickling makes
+        # a new tensor, so it takes a fresh creation number in the process that loads it: the
+        # backward order compares these numbers, and the pickled one belongs to another
+        # process (copy.deepcopy goes through here too).
+        return _unpickle, (self.data, self._requires_grad, self.name, self.grad, self._scope)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if dtype is not None and dtype != self.data.dtype:
