@@ -248,6 +248,40 @@ EXAMPLES: dict[str, str] = {
         except ValueError as error:
             print(str(error).replace(folder, "<folder>"))
         ''',
+    "modified_constant": '''
+        from tinygrad_nn import Tensor
+
+        W = Tensor([[0.5, -1.0, 2.0]], requires_grad=True, name="W")
+        X = Tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], name="X")
+        L = (W @ X).sum()   # matmul saved X: dW = g @ Xᵀ
+        X += 10             # ...then X changes before backward()
+        try:
+            L.backward()
+        except RuntimeError as error:
+            print(error)
+        ''',
+    "modified_output": '''
+        from tinygrad_nn import Tensor
+
+        x = Tensor([0.5, 1.0], requires_grad=True, name="x")
+        y = x.sigmoid()     # sigmoid's rule reads its output: dx = g·y·(1−y)
+        shown = y.detach()  # shares y's memory (and its version count)
+        shown *= 100        # e.g. rescaling for a plot, in place
+        try:
+            y.sum().backward()
+        except RuntimeError as error:
+            print(error)
+        ''',
+    "bool_of_tensor": '''
+        from tinygrad_nn import Tensor
+
+        loss = Tensor([0.25, 0.75])
+        try:
+            if loss < 0.5:  # a comparison gives a tensor of booleans, one per element
+                print("small")
+        except ValueError as error:
+            print(error)
+        ''',
 }
 
 
@@ -526,6 +560,34 @@ need those arrays. If you really need two passes (say, to look at the graph afte
 two losses sharing a forward pass), pass `retain_graph=True` to every `backward()` but the last.
 Note that the gradients of the two passes add up in `.grad`; set `w.grad = None` (or call the
 optimizer's `zero_grad()`) between training steps.
+
+## "… was modified in place after … used it"
+
+{modified_constant}
+
+An op keeps the arrays its backward rule reads (here `matmul` keeps `X`, for `dW = g @ Xᵀ`).
+Changing one of them in place between the forward pass and `backward()` would make the gradient
+silently wrong, so `backward()` refuses and names the op, the input and its shape. Every in-place
+change counts (`+= -= *= /=`, `mark_modified()`), also through an alias that shares the memory: a
+view (`reshape`, `.T`, basic slicing such as `X[1:]`) or `detach()`, as in PyTorch. Changes
+`backward()` does not need pass (an input of `add`, which keeps nothing). A numpy array used as
+an operand (`W @ X_array`) is copied, so changing the array later is harmless; changing a
+tensor's `.data` directly is not seen unless you call `mark_modified()`. **Fix:** make the change
+after `backward()` (the usual place for a parameter update), or make a new tensor: `X = X + 10`.
+
+{modified_output}
+
+`exp`, `sigmoid`, `tanh` and `sqrt` keep their *output*, so changing the output (through
+`detach()`, which shares the memory) is refused too, also for the tensor `backward()` is called
+on. **Fix:** change a copy, `Tensor(y.data)`.
+
+## "bool() of a Tensor needs exactly one element"
+
+{bool_of_tensor}
+
+`if t:` and `while t:` use the truth of a one-element tensor's value, as in PyTorch; for more
+elements the truth is ambiguous. **Fix:** say which you mean: `bool(t.data.any())`,
+`bool(t.data.all())`, or compare one value (`t.data[0] < 0.5`).
 
 ## Bad training data is reported at the start
 
