@@ -74,7 +74,8 @@ def atomic_write(
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
     >>> atomic_write(path, "epoch 1: cost 0.69\\n")
-    >>> open(path).read()
+    >>> with open(path) as file:
+    ...     file.read()
     'epoch 1: cost 0.69\\n'
     """
     if isinstance(content, str):

@@ -151,7 +151,8 @@ class TrainingAnimation:
         ...     model = lambda P, k=k: 1 / (1 + np.exp(-k * np.asarray(P)[:1]))
         ...     animation.record(model, 1 / (k + 1))
         >>> path = animation.save(os.path.join(tempfile.mkdtemp(), "t.gif"))
-        >>> Image.open(path).n_frames
+        >>> with Image.open(path) as image:
+        ...     image.n_frames
         4
         """
         _optional("PIL.Image", "TrainingAnimation.save")
