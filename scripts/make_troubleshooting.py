@@ -231,6 +231,23 @@ EXAMPLES: dict[str, str] = {
         except ValueError as error:
             print(str(error).replace(folder, "<folder>"))
         ''',
+    "cli_folder": '''
+        import contextlib
+        import io
+        import os
+        import tempfile
+
+        from tinygrad_nn.cli import main
+
+        folder = tempfile.mkdtemp()
+        with open(os.path.join(folder, "notes.txt"), "w") as file:
+            file.write("my notes, not a run's\\n")
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            status = main(["demo", "--epochs", "1", "--quiet", "--out", folder])
+        print("exit status", status)
+        print(stderr.getvalue().replace(folder, "<folder>").strip())
+        ''',
     "hostile_checkpoint": '''
         import os
         import tempfile
@@ -627,6 +644,23 @@ wrong; nothing was built or read. **Fix:** the file is damaged or was not writte
 `Module.save`; save the model again from its source.
 
 {hostile_checkpoint}
+
+## The command's output folder, and running out of memory
+
+`tinygrad-nn demo` and `train` write a run into a hidden folder beside `--out` and, once every
+file is written, put it in place of `--out` whole (the previous run's folder is removed only
+then). So an interrupted or failed run leaves `--out` as it was, and a folder never holds the
+pictures of one run beside the model of another. Each command has its own default folder
+(`out/demo`, `out/train`, `out/graph`). A folder that holds files no run writes is refused
+rather than replaced (exit status 2, nothing touched); `graph` refuses a folder holding a
+training run. **Fix:** give a new or empty folder.
+
+{cli_folder}
+
+A network or a dataset too large for the machine's memory (`--layers 2,100000,100000,1`, a huge
+`--samples`) ends in one line, `tinygrad-nn: error: out of memory (--layers
+2,100000,100000,1): try smaller --layers or fewer --samples`, exit status 1, before any file is
+written. **Fix:** smaller layers or fewer samples.
 """
 
 
