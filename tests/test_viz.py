@@ -338,13 +338,17 @@ def test_draw_graph_returns_a_graphviz_digraph_whose_source_is_the_dot_text():
     assert graph.source == viz.to_dot(loss, rankdir="TB", max_nodes=5)
 
 
-def test_the_articles_step_graph_fits_a_screen_at_the_default_size_with_readable_text(tmp_path):
-    """The demo's picture: the article's [2, 3, 1] MLP on 4 examples, its composed cost."""
+@pytest.mark.parametrize("layer_dims, m", [([2, 3, 1], 4), ([2, 4, 3, 1], 300)])
+def test_the_articles_step_graph_fits_a_screen_at_the_default_size_with_readable_text(
+    tmp_path, layer_dims, m
+):
+    """The README's picture ([2, 3, 1] on 4 examples) and the demo's ([2, 4, 3, 1] on 300):
+    one layer under the other, not a staircase as wide as the network is deep."""
     from tinygrad_nn import data, nn
 
-    X_all, Y_all = data.load("article", m=4, seed=0)
-    J = nn.binary_cross_entropy(nn.MLP([2, 3, 1])(Tensor(X_all, name="X")), Tensor(Y_all))
-    J.backward()
+    X_all, Y_all = data.load("article", m=m, seed=0)
+    J = nn.binary_cross_entropy(nn.MLP(layer_dims)(Tensor(X_all, name="X")), Tensor(Y_all))
+    J.backward(retain_graph=m > 4)
     root = ET.parse(viz.render(J, tmp_path / "step.svg", legend=True)).getroot()
     width_pt = float(root.get("width").removesuffix("pt"))
     assert width_pt * 96 / 72 <= 1600  # CSS pixels at 100 %

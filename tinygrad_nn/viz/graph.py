@@ -164,6 +164,8 @@ def _dot_body(
                 seen_edges.add((source, target))
             suffix = f" [{', '.join(attributes)}]" if attributes else ""
             edges.append(f"\t{source} -> {target}{suffix}\n")
+        if not collapsed and home[id(t)] is not None:
+            edges.extend(_below_incoming(t, home, unit_of, drawn_units))
 
     if needs_note or hidden:
         hint = ("pass a larger max_nodes" if collapsed or not any(home.values())
@@ -184,6 +186,20 @@ def _dot_body(
         lines.append(f"\t{{rank=same; {root_unit}; legend}}\n")
         lines.append(f"\t{root_unit} -> legend [style=invis]\n")
     return lines
+
+
+def _below_incoming(t: Any, home: dict[int, str | None], unit_of: dict[int, str],
+                    drawn: set[str]) -> list[str]:
+    """Invisible edges that put a module's parameters below the tensor coming into it.
+
+    Left alone, dot ranks a parameter (a source) level with that tensor, the last of the
+    previous module: two clusters sharing a rank cannot share columns, so each layer would sit
+    beside the one before, a staircase as wide as the network is deep."""
+    scope = home[id(t)]
+    params = [unit_of[id(p)] for p in t.parents if p.is_leaf and home[id(p)] == scope]
+    incoming = [unit_of[id(p)] for p in t.parents if not p.is_leaf and home[id(p)] != scope]
+    return [f"\t{a} -> {b} [style=invis]\n" for a in incoming for b in params
+            if a in drawn and b in drawn]
 
 
 def _emit_clusters(clusters: dict[str | None, list[str]]) -> list[str]:
