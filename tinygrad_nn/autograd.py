@@ -118,6 +118,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
     # An op's rule may return g itself or a view of it (add, reshape...), which must never be
     # written to or handed to a leaf without a copy.
     grads: dict[Tensor, list[Any]] = {root: [seed, False]}
+    anomaly = modes.state.anomaly_enabled  # this thread's switch, read once per backward()
     summary = GraphSummary.start(root, retain_graph)  # picture summary: what viz draws after
     for node in topological_order(root):
         entry = grads.pop(node, None)
@@ -126,7 +127,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
         if entry is None:
             continue
         g, owned = entry
-        if modes.state.anomaly_enabled:
+        if anomaly:
             _check_gradient_sum(node, g)
         if node._op is None:
             _accumulate_leaf_grad(node, g, owned)
@@ -159,7 +160,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
             if grad_parent.dtype is not data.dtype and grad_parent.dtype != data.dtype:
                 grad_parent = grad_parent.astype(data.dtype)
                 fresh = True
-            if modes.state.anomaly_enabled:
+            if anomaly:
                 _check_backward(node, parent, grad_parent)
             slot = grads.get(parent)
             if slot is None:

@@ -250,7 +250,7 @@ class Tensor:
         """Make an op's result (no copy, no validation: the op produced ``data``)."""
         out = object.__new__(cls)
         here = modes.state  # this thread's switches: read once per op
-        grad_enabled = here.grad_enabled
+        grad_enabled, anomaly = here.grad_enabled, here.anomaly_enabled
         # A view of an input's memory (reshape, .T, slicing) shares that input's version counter.
         if data.base is None and data is not parents[0].data:
             version = [0]
@@ -273,13 +273,13 @@ class Tensor:
                 else (*(p._version[0] for p in parents), version[0])
             )
             out._set_fields(data, True, op, parents, rules, versions, version)
-            if here.anomaly_enabled:
+            if anomaly:
                 out._creation_line = _user_frame()
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
             out._set_fields(data, False, op, parents if grad_enabled else (), version=version)
-        if here.anomaly_enabled:
+        if anomaly:
             _check_forward(out)
         return out
 
