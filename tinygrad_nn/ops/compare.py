@@ -204,18 +204,18 @@ def clip(x, low=None, high=None):
     >>> y.data, x.grad
     (array([0. , 0.5, 1. , 1. ]), array([0., 1., 1., 0.]))
     """
-    if low is None and high is None:
-        raise ValueError("needs low or high (or both); got neither")
     # Bounds in x's dtype, so a float64 bound does not promote a float32 tensor.
     lo = None if low is None else np.asarray(low, dtype=x.dtype)
     hi = None if high is None else np.asarray(high, dtype=x.dtype)
-    if lo is None:  # one bound: one elementwise op forward, one comparison in the rule
+    if lo is not None and hi is not None:
+        if np.any(lo > hi):
+            raise ValueError(f"low must not exceed high; got low={low}, high={high}")
+        return np.clip(x, lo, hi), lambda g: g * ((x >= lo) & (x <= hi))
+    if hi is not None:  # one bound: one elementwise op forward, one comparison in the rule
         return np.minimum(x, hi), lambda g: g * (x <= hi)
-    if hi is None:
+    if lo is not None:
         return np.maximum(x, lo), lambda g: g * (x >= lo)
-    if np.any(lo > hi):
-        raise ValueError(f"low must not exceed high; got low={low}, high={high}")
-    return np.clip(x, lo, hi), lambda g: g * ((x >= lo) & (x <= hi))
+    raise ValueError("needs low or high (or both); got neither")
 
 
 def _index_of_extreme(x: np.ndarray, axis: Any, keepdims: bool, pick) -> np.ndarray:
