@@ -113,8 +113,8 @@ class no_grad(_GradSwitch):  # lower case: used like a function, as in PyTorch
     >>> w = Tensor([1.0, 2.0], requires_grad=True)
     >>> with no_grad():
     ...     y = w * 2
-    >>> y.requires_grad
-    False
+    >>> y.requires_grad, y.is_leaf
+    (False, True)
     >>> @no_grad()
     ... def evaluate(t):
     ...     return t * 3
