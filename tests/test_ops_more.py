@@ -346,6 +346,12 @@ def test_eq_compares_values_while_tensors_still_hash_by_identity() -> None:
     assert {a: "a", b: "b"}[a] == "a" and len({a, b}) == 2
 
 
+@pytest.mark.parametrize("other", [None, "label", object()])
+def test_eq_with_something_that_is_not_numeric_answers_by_identity_as_pytorch(other) -> None:
+    t = Tensor([1.0, 2.0])
+    assert (t == other) is False and (t != other) is True
+
+
 def test_embedding_lookup_with_an_integer_tensor_adds_the_gradients_of_repeated_rows(torch):
     weights = np.random.default_rng(0).normal(size=(5, 3))
     tokens = np.array([[1, 3, 1], [1, 0, 4]])
@@ -671,6 +677,8 @@ def test_reductions_match_pytorch_over_random_axes(data, name, keepdims, seed):
         return  # ddof=1 needs two elements: the error is tested on its own
     if name == "std":
         data = data + np.arange(data.size).reshape(data.shape)  # no all-equal rows (y = 0)
+    if name == "prod":  # PyTorch divides y by x, which underflows to 0 for subnormal products
+        data = np.round(data, 2)
     ours = {
         "logsumexp": lambda x: x.logsumexp(axis=axis, keepdims=keepdims),
         "var": lambda x: x.var(axis=axis, ddof=1, keepdims=keepdims),

@@ -765,8 +765,11 @@ class Tensor:
     def __le__(self, other: Operand) -> Tensor: return F.le(self, other)
     def __gt__(self, other: Operand) -> Tensor: return F.gt(self, other)
     def __ge__(self, other: Operand) -> Tensor: return F.ge(self, other)
-    def __eq__(self, other: object) -> Tensor: return F.eq(self, other)  # type: ignore[override]
-    def __ne__(self, other: object) -> Tensor: return F.ne(self, other)  # type: ignore[override]
+    # == / != with None, a string or an object: Python's identity answer (False / True), as torch
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return F.eq(self, other) if F.compare.is_comparable(other) else NotImplemented
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return F.ne(self, other) if F.compare.is_comparable(other) else NotImplemented
     __hash__ = object.__hash__
     def maximum(self, other: Operand) -> Tensor: return F.maximum(self, other)
     def minimum(self, other: Operand) -> Tensor: return F.minimum(self, other)

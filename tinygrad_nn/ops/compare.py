@@ -8,6 +8,25 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn.ops.registry import op
+from tinygrad_nn.tensor import Tensor
+
+
+def is_comparable(other: object) -> bool:
+    """Whether ``tensor == other`` compares values: a Tensor, array, number, list or tuple.
+
+    For anything else (None, a string, an object) ``Tensor.__eq__`` returns ``NotImplemented``
+    and Python answers by identity, as PyTorch does: ``t == None`` is False, ``t != None`` True.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> is_comparable(2.0), is_comparable(None)
+    (True, False)
+    >>> Tensor([1.0]) == None, Tensor([1.0]) != None
+    (False, True)
+    """
+    return isinstance(other, (Tensor, np.ndarray, np.generic, int, float, list, tuple))
+
 
 # ---- comparisons: boolean results, so nothing flows back through them ----------------------
 # The engine never lets a boolean (or integer) result require grad, so the zero rules below are
