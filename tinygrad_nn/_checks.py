@@ -225,7 +225,7 @@ def float_dtype(dtype: Any, owner: str | None) -> np.dtype:
     """
     try:
         resolved = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # np.dtype(",") parses the string as a spec
         raise TypeError(
             f"{_prefix(owner)}dtype must be float32 or float64; got {dtype!r}"
         ) from None
