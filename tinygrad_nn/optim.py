@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.compiler._trace import TRACE_STATE
+from tinygrad_nn.modes import state as TRACE_STATE  # its .tracer: the compiler's, while tracing
 from tinygrad_nn.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]

@@ -128,8 +128,7 @@ def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: _Bu
 
         def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
             y = np.negative(x, out=x)  # in place: the product is read by nothing else
-            with np.errstate(over="ignore"):
-                np.exp(y, out=y)
+            np.exp(y, out=y)  # e^−x overflows to inf for x < −709: the replay ignores it
             y += 1.0
             np.reciprocal(y, out=y)
 

@@ -30,6 +30,7 @@ from tinygrad_nn.compiler._trace import (
     Tape,
     UfuncEvent,
 )
+from tinygrad_nn.optim import SGD
 from tinygrad_nn.tensor import Tensor
 
 __all__ = ["ExecutedStep", "Plan"]
@@ -181,8 +182,9 @@ class Plan:
             env[slot] = a.astype(dtype, copy=False) if cast else a
         for slot, t in self._leaves:
             env[slot] = t.data
-        for run in self._program:
-            run()
+        with np.errstate(over="ignore"):  # a sigmoid's e^−x → inf is its right limit
+            for run in self._program:
+                run()
         for ref in self.tape.grads_none_at_end:
             self._target(ref).grad = None
         self.rules.clear()
@@ -265,11 +267,13 @@ class Plan:
             return ExecutedStep("numpy:setitem", index, "update", run_setitem)
         if isinstance(event, HostEvent):
             method, owner, hargs, hkwargs = event.method, event.owner, event.args, event.kwargs
+            name = f"{type(owner).__name__}.{method.__name__}"
+            if type(owner) is SGD and method is SGD.step.__wrapped__ and not hargs:  # type: ignore[attr-defined]
+                return ExecutedStep(name, index, "update", _sgd_step(owner, method))
 
             def run_host() -> None:
                 method(owner, *hargs, **hkwargs)
 
-            name = f"{type(owner).__name__}.{method.__name__}"
             return ExecutedStep(name, index, "update", run_host)
         raise CompileError(f"compile: cannot replay event {event!r}")
 
@@ -343,6 +347,34 @@ class Plan:
                         grads[parent] = [_sum(slot_entry[0], gp), True]
 
         return run_backward
+
+
+def _sgd_step(opt: SGD, method: Callable[..., None]) -> Callable[[], None]:
+    """``opt.step()`` without momentum, unrolled: the same two ufuncs per parameter (the same
+    floats), without the per-call checks the guards already make. With momentum, or before
+    every scratch array exists, it calls the optimizer's own step."""
+    params = list(enumerate(opt.params))
+    scratch = opt._scratch
+
+    def run_sgd() -> None:
+        if opt.momentum or any(
+            s is None or (p.grad is not None and s.shape != p.grad.shape)
+            for (_, p), s in zip(params, scratch)  # noqa: B905
+        ):
+            method(opt)
+            return
+        lr = opt.lr
+        for i, p in params:
+            g = p.grad
+            if g is None:
+                continue
+            s = scratch[i]
+            assert s is not None  # checked above
+            np.multiply(g, lr, out=s)
+            np.subtract(p.data, s, out=p.data)
+            p.mark_modified()
+
+    return run_sgd
 
 
 def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
