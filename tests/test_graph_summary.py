@@ -62,11 +62,11 @@ def test_the_gradients_drawn_after_backward_are_the_ones_backward_computed():
     assert f"grad [{', '.join(viz._common._number(v) for v in a.grad)}]" in dot
 
 
-def test_a_parameter_nobody_keeps_is_drawn_by_shape_after_backward():
-    loss = (Tensor([1.0, 2.0], requires_grad=True, name="gone") * 3.0).sum()
+def test_a_parameter_only_the_expression_held_is_still_drawn_with_its_gradient():
+    loss = (Tensor([1.0, 2.0], requires_grad=True, name="inline") * 3.0).sum()
     loss.backward()
-    gone = [label for label in boxes(viz.to_dot(loss)) if "<B>gone</B>" in label]
-    assert len(gone) == 1 and "(2,) float64" in gone[0] and "not kept" in gone[0]
+    inline = [label for label in boxes(viz.to_dot(loss)) if "<B>inline</B>" in label]
+    assert len(inline) == 1 and "[1, 2]" in inline[0] and "grad [3, 3]" in inline[0]
 
 
 def test_explain_and_draw_graph_work_after_backward():

@@ -7,18 +7,20 @@ pass leaves one :class:`GraphSummary` per thread, of the **last** graph it ran t
 
 * after ``backward()``: every tensor's op, name, module scope, shape, dtype and its inputs (as
   creation numbers, not references), plus a *copy* of its values and of its gradient when the
-  tensor has at most :data:`KEEP_ELEMENTS` elements; leaves are held by weak reference (a
-  parameter the user keeps is drawn live, with its ``.grad``; one nobody keeps is drawn by
-  shape only). No array of the graph is kept, and the summary is replaced by the next
-  ``backward()`` on the thread: memory stays flat however many losses are kept.
+  tensor has at most :data:`KEEP_ELEMENTS` elements. Leaves (parameters, data, constants) are
+  held themselves, so they are drawn live with their ``.grad``; results that need no gradient
+  (``1 − Y``) are held by weak reference. No array the graph computed is kept, and the summary
+  is replaced by the next ``backward()`` on the thread: memory stays flat however many losses
+  are kept.
 * after ``backward(retain_graph=True)``: the graph itself is still there; the summary holds the
   intermediate gradients, so that a picture shows them without ``retain_grad()``. They go with
   the next ``backward()`` on the thread.
 
 Bigger tensors' values and gradients are not copied: copying or summarising them costs more
 than the step of a small network (measured: min/mean/max of the 46 arrays of the benchmark's
-tiny step take ~40 % of the step; the summary as built here costs ~2 %). Their pictures say
-so, and ``backward(retain_graph=True)`` shows them in full.
+tiny step take ~40 % of the step; the summary as built here costs 0–3 %, within the noise of
+alternating runs). Their pictures say so, and ``backward(retain_graph=True)`` shows them in
+full.
 """
 
 from __future__ import annotations
@@ -241,26 +243,27 @@ class GraphSummary:
             if entry is not None and node._op is not None:
                 records[node._seq] = entry[0]
             return
-        if node._op is None:  # a parameter: drawn live while the user keeps it
-            data = node.data
-            records[node._seq] = (weakref.ref(node), node.name, node._scope, data.shape,
-                                  data.dtype, True, None, None)
+        if node._op is None:  # a leaf: its consumers hold it (see below)
             return
         parents = node._parents
         data = node.data
+        # An input is held itself if it is a leaf (a parameter, the data, a constant: drawn
+        # live, until the next backward), else by its creation number.
         if len(parents) == 2:  # the common cases spelled out: this runs for every node
             first, second = parents
-            inputs: tuple[int, ...] = (first._seq, second._seq)
-            if not first._requires_grad:
+            inputs: tuple[Any, ...] = (first if first._op is None else first._seq,
+                                       second if second._op is None else second._seq)
+            if not first._requires_grad and first._op is not None:
                 self._add_constant(first)
-            if not second._requires_grad:
+            if not second._requires_grad and second._op is not None:
                 self._add_constant(second)
         elif len(parents) == 1:
-            inputs = (parents[0]._seq,)
+            first = parents[0]
+            inputs = (first if first._op is None else first._seq,)
         else:
-            inputs = tuple(map(_creation_number, parents))
+            inputs = tuple(p if p._op is None else p._seq for p in parents)
             for parent in parents:
-                if not parent._requires_grad:
+                if not parent._requires_grad and parent._op is not None:
                     self._add_constant(parent)
         # tolist(): a copy as cheap as it gets (0-d arrays: 4x cheaper than .copy())
         if data.size <= KEEP_ELEMENTS:
@@ -272,9 +275,9 @@ class GraphSummary:
                                   inputs, None, None, True)
 
     def _add_constant(self, t: Tensor) -> None:
-        """An input that needs no gradient (data, labels, a constant, an op on those only):
-        held weakly, drawn live (with what it was made from) while it lives, else from the
-        copy of a small one."""
+        """A result that needs no gradient (an op on data and constants only, ``1 − Y``):
+        held weakly, drawn live (with what it was made from) while it lives, else as a box
+        with the copy of its values if it is small."""
         if t._seq not in self._records:
             data = t.data
             self._records[t._seq] = (
@@ -383,9 +386,11 @@ class GraphSummary:
             built[s] = SummaryNode(s, op, name, scope, shape, dtype, _array(data, shape, dtype),
                                    _array(grad, shape, dtype), requires_grad)
             order.append((s, parent_seqs))
-            pending.extend(parent_seqs)
+            pending.extend(p for p in parent_seqs if isinstance(p, int))
         for s, parent_seqs in order:
-            built[s]._parents = tuple(built[p] for p in parent_seqs if p in built)
+            built[s]._parents = tuple(p if not isinstance(p, int) else built[p]
+                                      for p in parent_seqs
+                                      if not isinstance(p, int) or p in built)
         return built.get(seq)
 
 
@@ -416,7 +421,7 @@ def last_summary() -> GraphSummary | None:
 def paused() -> Iterator[None]:
     """Backward passes on this thread leave no summary inside the block (the last one stays).
 
-    For a long training loop that never draws its steps: each ``backward()`` saves the ~1 µs per
+    For a long training loop that never draws its steps: each ``backward()`` saves the <1 µs per
     tensor of the graph that building the summary costs.
 
     Examples
