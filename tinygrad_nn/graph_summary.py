@@ -42,7 +42,14 @@ __all__ = ["KEEP_ELEMENTS", "GraphSummary", "SummaryNode", "last_summary", "paus
 #: Tensors with at most this many elements keep a copy of their values and gradient.
 KEEP_ELEMENTS = 16
 
-_thread = threading.local()
+class _ThreadState(threading.local):
+    """Per thread: whether backward leaves a summary, and the last one it left."""
+
+    enabled: bool = True  # class attributes: each thread's defaults, no AttributeError to catch
+    last: GraphSummary | None = None
+
+
+_thread = _ThreadState()
 _creation_number = attrgetter("_seq")
 
 
@@ -196,10 +203,9 @@ class GraphSummary:
     array([1., 1.])
     """
 
-    __slots__ = ("_records", "_root", "_root_seq", "retained")
+    __slots__ = ("_records", "_root_seq", "retained")
 
     def __init__(self, root: Tensor, retained: bool) -> None:
-        self._root = weakref.ref(root)
         self._root_seq: int = root._seq
         self.retained = retained
         # creation number -> a leaf's weak reference, or (op, name, scope, shape, dtype,
@@ -221,7 +227,7 @@ class GraphSummary:
         >>> with graph_summary.paused():
         ...     graph_summary.GraphSummary.start(y, retained=False)
         """
-        return cls(root, retained) if getattr(_thread, "enabled", True) else None
+        return cls(root, retained) if _thread.enabled else None
 
     def add(self, node: Tensor, entry: list[Any] | None) -> None:
         """Record ``node`` (visited by backward) and its gradient ``entry[0]``, before
@@ -315,9 +321,7 @@ class GraphSummary:
         >>> graph_summary.last_summary().covers(loss), graph_summary.last_summary().covers(x * 5)
         (True, False)
         """
-        return getattr(tensor, "_seq", None) in self._records or (
-            tensor is self._root() and tensor is not None
-        )
+        return getattr(tensor, "_seq", None) in self._records
 
     def gradient(self, tensor: Any) -> np.ndarray | None:
         """The gradient backward computed for a non-leaf ``tensor`` of a *retained* graph.
@@ -414,7 +418,7 @@ def last_summary() -> GraphSummary | None:
     >>> seen                                   # each thread has its own
     [None]
     """
-    return getattr(_thread, "last", None)
+    return _thread.last
 
 
 @contextlib.contextmanager
@@ -435,7 +439,7 @@ def paused() -> Iterator[None]:
     >>> graph_summary.last_summary().covers(first)
     True
     """
-    previous = getattr(_thread, "enabled", True)
+    previous = _thread.enabled
     _thread.enabled = False
     try:
         yield
