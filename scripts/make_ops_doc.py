@@ -312,6 +312,7 @@ def _first_sentence(tree: ast.Module) -> str:
     """The module docstring's first sentence, as plain text."""
     doc = ast.get_docstring(tree) or ""
     paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    paragraph = re.sub(r":\w+:`~?([^`]+)`", r"\1", paragraph)  # :func:`fit` -> fit
     return _sentences(paragraph.replace("``", ""))[0] if paragraph else ""
 
 
