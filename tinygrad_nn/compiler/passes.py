@@ -27,11 +27,11 @@ Every op without a kernel keeps its generic step (its own forward and backward).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from tinygrad_nn.compiler._kernels import Buffers, activation, bce_logits, gemm_bias
 from tinygrad_nn.compiler._trace import (
     BackwardEvent,
     BackwardNode,
@@ -43,176 +43,6 @@ from tinygrad_nn.compiler._trace import (
 )
 
 __all__ = ["optimize"]
-
-Rules = tuple[Callable[[np.ndarray], np.ndarray], ...]
-
-
-# --------------------------------------------------------------------------------------------
-# kernels: forward + rules into planned buffers (bit for bit the eager ops where said)
-# --------------------------------------------------------------------------------------------
-
-
-class _Buffers:
-    """The buffers a plan's kernels write into: allocated once, some shared.
-
-    ``scratch(shape, dtype)`` is one array per shape, shared by every kernel that needs a
-    temporary only inside one call; ``exclusive`` holds the ids of gradient buffers that only
-    ever hold one tensor's gradient, which an activation's backward may overwrite in place.
-    """
-
-    def __init__(self, tape: Tape) -> None:
-        self.all = tape.buffers
-        self.exclusive: set[int] = set()
-        self._scratch: dict[tuple[tuple[int, ...], str], np.ndarray] = {}
-
-    def new(self, shape: tuple[int, ...], dtype: Any, exclusive: bool = False) -> np.ndarray:
-        array = np.empty(shape, dtype)
-        self.all.append(array)
-        if exclusive:
-            self.exclusive.add(id(array))
-        return array
-
-    def scratch(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        key = (shape, np.dtype(dtype).str)
-        if key not in self._scratch:
-            self._scratch[key] = self.new(shape, dtype)
-        return self._scratch[key]
-
-
-def _gemm_bias(z_shape: tuple[int, ...], w_shape: tuple[int, ...], a_shape: tuple[int, ...],
-               b_shape: tuple[int, ...], dtype: np.dtype, buffers: _Buffers, a_grad: bool
-               ) -> Callable[..., tuple[np.ndarray, Rules]]:
-    Z, dW, db = buffers.new(z_shape, dtype), buffers.new(w_shape, dtype), buffers.new(
-        b_shape, dtype)
-    dA = buffers.new(a_shape, dtype, exclusive=True) if a_grad else Z
-    axes = tuple(i for i, n in enumerate(b_shape) if n == 1 and z_shape[i] != 1)
-
-    def kernel(W: np.ndarray, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Rules]:
-        np.matmul(W, A, out=Z)  # Z = W @ A + b, as matmul then add: the same floats
-        np.add(Z, b, out=Z)
-
-        def d_w(g: np.ndarray) -> np.ndarray:
-            return np.matmul(g, A.T, out=dW)
-
-        def d_a(g: np.ndarray) -> np.ndarray:
-            return np.matmul(W.T, g, out=dA)
-
-        def d_b(g: np.ndarray) -> np.ndarray:
-            if not axes:
-                np.copyto(db, g)
-                return db
-            return np.add.reduce(g, axis=axes, keepdims=True, out=db)
-
-        return Z, (d_w, d_a, d_b)
-
-    return kernel
-
-
-def _activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: _Buffers
-                ) -> Callable[..., tuple[np.ndarray, Rules]]:
-    tmp = buffers.scratch(shape, dtype)
-    mask = buffers.scratch(shape, bool) if name == "relu" else tmp
-    exclusive = buffers.exclusive
-    own: list[np.ndarray] = []
-
-    def out_for(g: np.ndarray) -> np.ndarray:
-        """g itself when it is a kernel's gradient buffer (dead after this rule), else a
-        buffer of this kernel's own, made on first use."""
-        if id(g) in exclusive:
-            return g
-        if not own:
-            own.append(buffers.new(shape, dtype))
-        return own[0]
-
-    if name == "sigmoid":
-
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = np.negative(x, out=x)  # in place: the product is read by nothing else
-            np.exp(y, out=y)  # e^−x overflows to inf for x < −709: the replay ignores it
-            y += 1.0
-            np.reciprocal(y, out=y)
-
-            def rule(g: np.ndarray) -> np.ndarray:  # g·y·(1−y), in the eager op's order
-                dx = out_for(g)
-                np.multiply(g, y, out=dx)
-                np.subtract(1.0, y, out=tmp)
-                return np.multiply(dx, tmp, out=dx)
-
-            return y, (rule,)
-
-    elif name == "tanh":
-
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = np.tanh(x, out=x)
-
-            def rule(g: np.ndarray) -> np.ndarray:  # g·(1−y²)
-                dx = out_for(g)
-                np.multiply(y, y, out=tmp)
-                np.subtract(1.0, tmp, out=tmp)
-                return np.multiply(g, tmp, out=dx)
-
-            return y, (rule,)
-
-    else:
-
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = np.maximum(x, 0.0, out=x)
-
-            def rule(g: np.ndarray) -> np.ndarray:  # g·[x > 0]; x > 0 exactly where y > 0
-                np.greater(y, 0.0, out=mask)
-                return np.multiply(g, mask, out=out_for(g))
-
-            return y, (rule,)
-
-    return kernel
-
-
-def _bce_logits(shape: tuple[int, ...], dtype: np.dtype, floor: float | None,
-                buffers: _Buffers) -> Callable[..., tuple[np.ndarray, Rules]]:
-    n = int(np.prod(shape))
-    s, t, dz = buffers.new(shape, dtype), buffers.scratch(shape, dtype), buffers.new(shape, dtype)
-    J = buffers.new((), dtype)
-    # each −ln term is at most −ln(floor), in the dtype (≈ 99.98 for float32, as eager)
-    cap = 0.0 if floor is None else -float(np.log(np.asarray(floor, dtype=dtype)))
-
-    def kernel(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Rules]:
-        # s = softplus(z) = max(z, 0) + ln(1 + e^−|z|), finite for every z
-        np.abs(z, out=t)
-        saturated = floor is not None and float(t.max(initial=0.0)) >= cap - 1.0
-        np.negative(t, out=t)
-        np.exp(t, out=t)
-        np.log1p(t, out=t)
-        np.maximum(z, 0.0, out=s)
-        np.add(s, t, out=s)
-        if saturated:  # keep the −100 floor of each log term, as the eager clip does
-            np.subtract(s, z, out=t)  # −ln a = softplus(−z)
-            np.minimum(t, cap, out=t)
-            np.multiply(t, y, out=t)
-            np.minimum(s, cap, out=dz)  # −ln(1 − a) = softplus(z)
-            np.multiply(dz, 1.0 - y, out=dz)
-            np.add(t, dz, out=t)
-        else:  # y·softplus(−z) + (1−y)·softplus(z) = softplus(z) − y·z
-            np.multiply(y, z, out=t)
-            np.subtract(s, t, out=t)
-        J[()] = np.add.reduce(t, axis=None) / n
-
-        def rule(g: np.ndarray) -> np.ndarray:  # g·(σ(z) − y)/n, σ(z) = e^(z − softplus(z))
-            np.subtract(z, s, out=dz)
-            np.exp(dz, out=dz)
-            if saturated:  # no gradient through a floored term
-                np.subtract(dz, 1.0, out=t)
-                np.multiply(t, y, out=t)
-                np.multiply(t, np.subtract(s, z) < cap, out=t)
-                np.multiply(dz, 1.0 - y, out=dz)
-                np.multiply(dz, s < cap, out=dz)
-                np.add(dz, t, out=dz)
-            else:
-                np.subtract(dz, y, out=dz)
-            return np.multiply(dz, g / n, out=dz)
-
-        return J, (rule,)
-
-    return kernel
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,7 +250,7 @@ def optimize(tape: Tape) -> Tape:
     tape.recorded = list(events)
     replaced: dict[int, OpEvent | None] = {}  # event index -> new event (None: removed)
     remove_nodes: set[int] = set()
-    buffers = _Buffers(tape)
+    buffers = Buffers(tape)
 
     # 1. the article's cost of a sigmoid -> bce_logits
     for index, event in enumerate(events):
@@ -431,7 +261,7 @@ def optimize(tape: Tape) -> Tape:
             continue
         Z, Y, A = match["Z"], match["Y"], match["A"]
         z = tape.slots[Z]
-        kernel = _bce_logits(z.shape, z.dtype, match["floor"], buffers)
+        kernel = bce_logits(z.shape, z.dtype, match["floor"], buffers)
         recorded = [match["sigmoid"], *match["used"]]
         for i in match["used"]:
             replaced[i] = None
@@ -464,7 +294,7 @@ def optimize(tape: Tape) -> Tape:
                 continue
             layer += 1
             label = f"Z{layer}"
-            kernel = _gemm_bias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, buffers,
+            kernel = gemm_bias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, buffers,
                                 mm.input_requires_grad[1])
             replaced[graph.index(mm)] = None
             replaced[index] = OpEvent(
@@ -481,7 +311,7 @@ def optimize(tape: Tape) -> Tape:
                 if (isinstance(act, OpEvent) and act.name in ("sigmoid", "tanh", "relu")
                         and readers[0] not in replaced):
                     replaced[readers[0]] = OpEvent(
-                        act.name, _activation(act.name, sz.shape, sz.dtype, buffers),
+                        act.name, activation(act.name, sz.shape, sz.dtype, buffers),
                         [event.out], False, (), {}, act.out, act.requires_grad,
                         act.input_requires_grad, label=f"{act.name}(in place, {label})",
                         recorded=[readers[0]],
