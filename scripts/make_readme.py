@@ -1,7 +1,8 @@
 """Generate the parts of README.md that quote program output, from the programs' real output.
 
 The README quotes what ``tinygrad-nn demo`` and ``python examples/article_retold.py`` print: the
-cross-check table, how closely the cost histories agree, the demo's accuracy and its cost curve.
+cross-check table, how closely the cost histories agree, the demo's accuracy and its cost curve;
+and its speed table comes from docs/performance.md, which ``benchmarks/bench_step.py`` writes.
 Each quote sits between two markers::
 
     <!-- make_readme: NAME -->...<!-- /make_readme -->
@@ -38,6 +39,7 @@ from tinygrad_nn.cli import main as tinygrad_nn_main  # noqa: E402
 README = ROOT / "README.md"
 EXAMPLE = ROOT / "examples" / "article_retold.py"
 DEMO_COST_PICTURE = ROOT / "docs" / "img" / "demo_cost_history.png"
+PERFORMANCE = ROOT / "docs" / "performance.md"
 
 MARKER = re.compile(
     r"(?P<open><!-- make_readme: (?P<name>[a-z-]+) -->)(?P<body>.*?)"
@@ -76,6 +78,11 @@ class Outputs:
                     shutil.copyfile(out / "cost_history.png", self.picture)
             self._demo = stdout.getvalue()
         return self._demo
+
+    @property
+    def performance(self) -> str:
+        """docs/performance.md as committed (the benchmark is not rerun: it takes minutes)."""
+        return PERFORMANCE.read_text(encoding="utf-8")
 
     @property
     def example(self) -> str:
@@ -126,11 +133,69 @@ def demo_cost(outputs: Outputs) -> str:
     return f"\n{picture}\n\n*{caption}.*\n"
 
 
+#: The README's speed columns: (engine in docs/performance.md, column heading).
+SPEED_COLUMNS = (
+    ("engine_ops", "ops written by hand"),
+    ("engine_mlp", "`MLP` + `SGD`"),
+    ("engine_compiled", "`MLP` + `SGD`, compiled"),
+    ("numpy_optimal", "hand-optimised numpy"),
+    ("torch", "PyTorch eager"),
+    ("gemms_only", "products alone"),
+)
+
+
+def _markdown_rows(text: str, heading: str) -> list[list[str]]:
+    """The cells of the first table after ``heading`` (header row first, separator dropped)."""
+    start = text.index(heading)
+    rows = []
+    for line in text[start:].splitlines()[1:]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not set("".join(cells)) <= set("-: "):
+                rows.append(cells)
+        elif rows:
+            break
+    return rows
+
+
+def _median_ms(text: str, workload: str, engine: str) -> float:
+    rows = _markdown_rows(text, f"### {workload}")
+    for cells in rows[1:]:
+        if cells[0] == engine:
+            return float(cells[1].split()[0])
+    raise ValueError(f"docs/performance.md has no {engine} row for {workload}")
+
+
+def speed(outputs: Outputs) -> str:
+    """The README's speed table: medians from docs/performance.md's summary and details."""
+    text = outputs.performance
+    rows = _markdown_rows(text, "## Time per step relative to `numpy_article`")
+    header, body = rows[0], rows[1:]
+    lines = [
+        "| workload | " + " | ".join(title for _, title in SPEED_COLUMNS)
+        + " | compiled ÷ hand-optimised numpy | compiled ÷ PyTorch |",
+        "|---" * (len(SPEED_COLUMNS) + 3) + "|",
+    ]
+    for cells in body:
+        ratio = dict(zip(header, cells, strict=True))
+        workload = cells[0]
+        medians = {e: _median_ms(text, workload, e) for e in ("engine_compiled", "numpy_optimal",
+                                                              "torch")}
+        lines.append(
+            f"| {workload} | "
+            + " | ".join(ratio[engine].split()[0] for engine, _ in SPEED_COLUMNS)
+            + f" | {medians['engine_compiled'] / medians['numpy_optimal']:.2f}x"
+            + f" | {medians['engine_compiled'] / medians['torch']:.2f}x |"
+        )
+    return "\n" + "\n".join(lines) + "\n"
+
+
 SECTIONS: dict[str, Callable[[Outputs], str]] = {
     "example-agreement": example_agreement,
     "example-crosscheck": example_crosscheck,
     "demo-accuracy": demo_accuracy,
     "demo-cost": demo_cost,
+    "speed": speed,
 }
 
 
