@@ -36,6 +36,7 @@ __all__ = [
     "float_dtype",
     "is_whole_number",
     "layer_dims",
+    "mismatches",
     "positive_float",
     "positive_int",
     "random_state",
@@ -405,3 +406,27 @@ def article_layer_dims(value: Any, n_features: int, owner: str | None) -> list[i
             f"Y is (1, m)); got layer_dims[-1] = {dims[-1]}"
         )
     return dims
+
+
+def mismatches(
+    missing: Sequence[str], unexpected: Sequence[str], mismatched: Sequence[str] = ()
+) -> str:
+    """How a set of named arrays differs from the one expected, or ``""`` when it does not.
+
+    State dicts, checkpoints and archives all report a mismatch the same way.
+
+    Examples
+    --------
+    >>> mismatches(["W2"], ["extra"], ["b1: shape (3,), expected (3, 1)"])
+    'missing: W2 | unexpected: extra | mismatched: b1: shape (3,), expected (3, 1)'
+    >>> mismatches([], [])
+    ''
+    """
+    problems = []
+    if missing:
+        problems.append(f"missing: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected: {', '.join(unexpected)}")
+    if mismatched:
+        problems.append(f"mismatched: {'; '.join(mismatched)}")
+    return " | ".join(problems)

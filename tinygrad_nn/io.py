@@ -14,6 +14,7 @@ from typing import IO, Any, BinaryIO
 
 import numpy as np
 
+from tinygrad_nn import _checks
 from tinygrad_nn._version import __version__
 from tinygrad_nn.tensor import Tensor
 
@@ -370,14 +371,10 @@ class ArrayArchive:
         present = set(self._members) - {METADATA_KEY}
         missing = [name for name in listed if name not in present]
         unexpected = sorted(present - set(listed))
-        if missing or unexpected:
-            problems = []
-            if missing:
-                problems.append(f"missing: {', '.join(missing)}")
-            if unexpected:
-                problems.append(f"unexpected: {', '.join(unexpected)}")
+        problems = _checks.mismatches(missing, unexpected)
+        if problems:
             raise ValueError(
-                f"{self.path!r}: its arrays do not match its metadata ({' | '.join(problems)}); "
+                f"{self.path!r}: its arrays do not match its metadata ({problems}); "
                 f"nothing was read"
             )
 

@@ -61,17 +61,11 @@ def _check_declared_shapes(
     ]
     missing = [name for name in expected if name not in declared]
     unexpected = [name for name in declared if name not in expected]
-    if mismatched or missing or unexpected:
-        problems = []
-        if missing:
-            problems.append(f"missing: {', '.join(missing)}")
-        if unexpected:
-            problems.append(f"unexpected: {', '.join(unexpected)}")
-        if mismatched:
-            problems.append(f"mismatched: {'; '.join(mismatched)}")
+    problems = _checks.mismatches(missing, unexpected, mismatched)
+    if problems:
         raise ValueError(
             f"{path!r}: the stored parameters do not fit the stored configuration "
-            f"({' | '.join(problems)}); nothing was built or read"
+            f"({problems}); nothing was built or read"
         )
 
 

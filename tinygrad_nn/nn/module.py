@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nn import _checks
 from tinygrad_nn._version import __version__
 from tinygrad_nn.io import save_arrays
 from tinygrad_nn.tensor import Tensor, scope
@@ -198,17 +199,10 @@ class Module:
                 mismatched.append(f"{name}: dtype {array.dtype}, expected {parameter.dtype}")
             else:
                 values[name] = array
-        if missing or unexpected or mismatched:
-            problems = []
-            if missing:
-                problems.append(f"missing: {', '.join(missing)}")
-            if unexpected:
-                problems.append(f"unexpected: {', '.join(unexpected)}")
-            if mismatched:
-                problems.append(f"mismatched: {'; '.join(mismatched)}")
+        problems = _checks.mismatches(missing, unexpected, mismatched)
+        if problems:
             raise ValueError(
-                f"load_state_dict into {type(self).__name__}: {' | '.join(problems)}. "
-                f"Nothing was loaded."
+                f"load_state_dict into {type(self).__name__}: {problems}. Nothing was loaded."
             )
         for name, array in values.items():
             np.copyto(own[name].data, array)
