@@ -345,6 +345,23 @@ def _status(cell: Cell, engine: str) -> str:
     return f"ok (cost {errors['cost']:.0e}, updates {errors['update']:.0e})"
 
 
+def _cnn_section(cnn_report: Path) -> list[str]:
+    """The CNN step's row, copied from the report benchmarks/bench_cnn.py wrote (if it did)."""
+    if not cnn_report.exists():
+        return []
+    table = [line for line in cnn_report.read_text(encoding="utf-8").splitlines()
+             if line.startswith("|")]
+    return [
+        "## The digits CNN step",
+        "",
+        "From [performance_cnn.md](performance_cnn.md) (`python benchmarks/bench_cnn.py`: the "
+        "digits CNN of examples/digits_cnn.py against the same network in PyTorch eager):",
+        "",
+        *table,
+        "",
+    ]
+
+
 def write_report(
     out: Path, context: dict, cells: dict, rows: dict, engines: list[str], workloads: list[str]
 ) -> Path:
@@ -438,6 +455,7 @@ def write_report(
         lines += [f"- `{e}`: {reason}" for e, reason in unavailable.items()]
         lines.append("")
 
+    lines += _cnn_section(out / "performance_cnn.md")
     lines += ["## Engines", ""]
     lines += [f"- `{e}`: {ENGINES[e].description}" for e in engines]
     lines += [
