@@ -666,11 +666,6 @@ class Tensor:
             seed = seed.astype(self.dtype, copy=False)
         run_backward(self, seed, retain_graph)
 
-    def _repr_html_(self) -> str:  # a notebook's display: shape, dtype, values, .grad
-        from tinygrad_nn.viz.html import tensor_html  # picture summary (viz imports Tensor)
-
-        return tensor_html(self)
-
     # ---- the ops, one line each --------------------------------------------------------------
     # Every method and operator the op registry names is written here, calling its op in
     # tinygrad_nn.ops (``F``); a test fails if one is missing. Each one's docstring is its op's
@@ -827,6 +822,11 @@ class Tensor:
         (3, 1)
         """
         return F.transpose(self)
+
+    def _repr_html_(self) -> str:  # a notebook's display: shape, dtype, values, .grad
+        from tinygrad_nn.viz.html import tensor_html  # picture summary (viz imports Tensor)
+
+        return tensor_html(self)
 
 
 # The op functions are imported last because they import Tensor; the methods above look them up
