@@ -4,10 +4,10 @@ import gc
 import re
 import threading
 import tracemalloc
-import weakref
 
 import numpy as np
 import pytest
+from conftest import graph_refs
 
 from tinygrad_nn import Tensor, graph_summary, nn, viz
 from tinygrad_nn.optim import SGD
@@ -26,18 +26,6 @@ def small_expression():
     c = Tensor(0.5, name="c")
     return a, b, ((a * b).sigmoid() + c).sum()
 
-
-def intermediates(root):
-    """Weak references to every non-leaf tensor below ``root`` and to their arrays."""
-    refs, seen, stack = [], set(), [root]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or t.is_leaf:
-            continue
-        seen.add(id(t))
-        refs += [weakref.ref(t), weakref.ref(t.data)]
-        stack.extend(t.parents)
-    return refs
 
 
 def test_drawing_after_backward_shows_a_gradient_on_every_tensor():
@@ -152,7 +140,7 @@ def test_a_kept_loss_keeps_none_of_its_graphs_tensors_or_arrays_after_backward()
         losses = []
         for _ in range(3):
             loss = nn.binary_cross_entropy(model(X), Y)
-            refs = intermediates(loss)
+            refs = graph_refs(loss)
             losses.append(loss)
             loss.backward()
             assert sum(r() is not None for r in refs) == 2  # the loss and its 0-d value

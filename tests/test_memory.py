@@ -18,6 +18,7 @@ import weakref
 
 import numpy as np
 import pytest
+from conftest import graph_refs
 
 import tinygrad_nn as tg
 from tinygrad_nn import Tensor
@@ -64,19 +65,6 @@ def sgd_update(params: dict[str, Tensor]) -> None:
             p -= LR * p.grad
             p.grad = None
 
-
-def graph_refs(root: Tensor) -> list[weakref.ref]:
-    """Weak references to every tensor the root was computed from (leaves excluded), and to
-    their arrays: exactly what one step allocates."""
-    refs, seen, stack = [], set(), [root]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or t.is_leaf:
-            continue
-        seen.add(id(t))
-        refs += [weakref.ref(t), weakref.ref(t.data)]
-        stack.extend(t.parents)
-    return refs
 
 
 def graph_bytes(root: Tensor) -> int:
