@@ -233,8 +233,8 @@ class GraphSummary:
         return cls(root, retained) if _thread.enabled else None
 
     def add(self, node: Tensor, entry: list[Any] | None) -> None:
-        """Record ``node`` (visited by backward) and its gradient ``entry[0]``, before
-        backward cuts its edges.
+        """Record the op result ``node`` (visited by backward) and its gradient ``entry[0]``,
+        before backward cuts its edges. Leaves are not passed: their consumers hold them.
 
         Examples
         --------
@@ -249,10 +249,8 @@ class GraphSummary:
         """
         records = self._records
         if self.retained:  # the graph stays: only the gradients are needed
-            if entry is not None and node._op is not None:
+            if entry is not None:
                 records[node._seq] = entry[0]
-            return
-        if node._op is None:  # a leaf: its consumers hold it (see below)
             return
         parents = node._parents
         data = node.data

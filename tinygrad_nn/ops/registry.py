@@ -246,17 +246,19 @@ def op(
                 if not isinstance(value, Tensor):
                     tensors = _with_constants(tensors)
                     break
-            arrays: list[Any]
+            arrays: tuple[Any, ...]
             if seq:
-                arrays = [[t.data for t in tensors]]
+                arrays = ([t.data for t in tensors],)
             elif count == 1:
-                arrays = [tensors[0].data]
+                arrays = (tensors[0].data,)
             elif count == 2:
-                arrays = [tensors[0].data, tensors[1].data]
+                arrays = (tensors[0].data, tensors[1].data)
             else:
-                arrays = [t.data for t in tensors]
+                arrays = tuple(t.data for t in tensors)
             try:
-                y, rules = forward(*arrays, *rest, **static)
+                # (a call without the empty * and ** is ~0.15 µs cheaper: this is every op)
+                y, rules = (forward(*arrays, *rest, **static) if rest or static
+                            else forward(*arrays))
             except TensorIndexError:
                 raise
             except (ValueError, IndexError, TypeError, OverflowError) as error:
