@@ -247,28 +247,15 @@ class Tensor:
         parents: tuple[Tensor, ...],
         rules: tuple[BackwardRule, ...],
     ) -> Tensor:
-        """Make an op's result (no copy, no validation: the op produced ``data``).
-
-        The same fields as :meth:`_set_fields`, set inline: this runs once per op, and the call
-        would cost ~0.3 µs of an op's ~2 µs on small arrays (measured, benchmarks/bench_ops.py).
-        """
+        """Make an op's result (no copy, no validation: the op produced ``data``)."""
         out = object.__new__(cls)
         here = modes.state  # this thread's switches: read once per op
-        grad_enabled = here.grad_enabled
+        grad_enabled, anomaly = here.grad_enabled, here.anomaly_enabled
         # A view of an input's memory (reshape, .T, slicing) shares that input's version counter.
         if data.base is None and data is not parents[0].data:
             version = [0]
         else:
             version = output_counter(data, parents)
-        out.data = data
-        out.grad = None
-        out.name = None
-        out._retains_grad = False
-        out._op = op
-        out._scope = here.scope
-        out._version = version
-        out._creation_line = None
-        out._seq = _next_creation_number()
         requires_grad = False
         if grad_enabled and data.dtype.kind == "f":  # boolean/integer results: no grad
             for parent in parents:
@@ -276,30 +263,24 @@ class Tensor:
                     requires_grad = True
                     break
         if requires_grad:
-            out._requires_grad = True
-            out._parents = parents
-            out._rules = rules
             # The inputs' and the output's version counts now, to catch an in-place change of
             # anything a rule saved before backward() (tinygrad_nn.versions).
-            out._versions_seen = (
+            versions = (
                 (parents[0]._version[0], version[0])
                 if len(parents) == 1
                 else (parents[0]._version[0], parents[1]._version[0], version[0])
                 if len(parents) == 2
                 else (*(p._version[0] for p in parents), version[0])
             )
-            if here.anomaly_enabled:
+            out._set_fields(data, True, op, parents, rules, versions, version)
+            if anomaly:
                 out._creation_line = _user_frame()
-                _check_forward(out)
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
-            out._requires_grad = False
-            out._parents = parents if grad_enabled else ()
-            out._rules = None
-            out._versions_seen = ()
-            if here.anomaly_enabled:
-                _check_forward(out)
+            out._set_fields(data, False, op, parents if grad_enabled else (), version=version)
+        if anomaly:
+            _check_forward(out)
         return out
 
     # ---- read-only graph introspection ---------------------------------------------------
