@@ -484,6 +484,74 @@ def test_batch_norm_in_eval_mode_does_not_update_its_running_statistics():
     np.testing.assert_array_equal(layer.running_var, before[1])
 
 
+def _trained_batch_norm() -> nn.Sequential:
+    net = nn.Sequential(nn.BatchNorm2d(2))
+    for seed in (60, 61, 62):
+        net(_rng(seed).normal(3.0, 2.0, size=(4, 2, 3, 3)))
+    return net
+
+
+def test_batch_norm_running_statistics_are_buffers_in_the_state_dict_not_parameters():
+    net = _trained_batch_norm()
+    state = net.state_dict()
+    assert list(state) == ["0.gamma", "0.beta", "0.running_mean", "0.running_var"]
+    np.testing.assert_array_equal(state["0.running_mean"], net[0].running_mean)
+    assert state["0.running_mean"] is not net[0].running_mean  # a copy
+    assert [p.name for p in net.parameters()] == ["gamma", "beta"]
+
+
+def test_a_model_loaded_from_a_state_dict_evaluates_like_the_trained_one():
+    net, fresh = _trained_batch_norm(), nn.Sequential(nn.BatchNorm2d(2))
+    fresh.load_state_dict(net.state_dict())
+    x = _rng(63).normal(size=(2, 2, 3, 3))
+    np.testing.assert_array_equal(fresh.eval()(x).data, net.eval()(x).data)
+
+
+def test_a_saved_model_keeps_its_running_statistics(tmp_path):
+    net = _trained_batch_norm()
+    path = tmp_path / "bn.npz"
+    net.save(path)
+    arrays, metadata = nn.load_arrays(path)
+    assert metadata["buffers"] == ["0.running_mean", "0.running_var"]
+    fresh = nn.Sequential(nn.BatchNorm2d(2))
+    fresh.load_state_dict(arrays)
+    np.testing.assert_array_equal(fresh[0].running_var, net[0].running_var)
+
+
+def test_load_state_dict_refuses_a_running_statistic_of_another_shape_and_loads_nothing():
+    net, fresh = _trained_batch_norm(), nn.Sequential(nn.BatchNorm2d(2))
+    state = net.state_dict()
+    state["0.running_var"] = np.ones((3, 1, 1))
+    with pytest.raises(ValueError, match=r"0\.running_var.*\(3, 1, 1\).*\(2, 1, 1\)"):
+        fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh[0].running_mean, np.zeros((2, 1, 1)))  # not loaded
+
+
+def test_load_state_dict_names_a_missing_running_statistic():
+    state = _trained_batch_norm().state_dict()
+    del state["0.running_mean"]
+    with pytest.raises(ValueError, match=r"missing.*0\.running_mean"):
+        nn.Sequential(nn.BatchNorm2d(2)).load_state_dict(state)
+
+
+def test_batch_norm_without_running_statistics_has_no_buffers_in_its_state_dict():
+    assert list(nn.BatchNorm1d(3, track_running_stats=False).state_dict()) == ["gamma", "beta"]
+
+
+def test_a_buffer_takes_only_an_array_or_none():
+    layer = nn.BatchNorm1d(3)
+    with pytest.raises(TypeError, match=r"running_mean is a buffer.*ndarray.*list"):
+        layer.running_mean = [0.0, 0.0, 0.0]
+    layer.running_mean = None
+    assert [name for name, _ in layer.named_buffers()] == ["running_var"]
+
+
+def test_register_buffer_refuses_a_parameter_name():
+    layer = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match=r"'gamma' is already a parameter"):
+        layer.register_buffer("gamma", np.zeros(3))
+
+
 @pytest.mark.parametrize("kind", list(_NORMS))
 def test_norm_layers_pass_gradcheck(kind):
     cls, shape, _, _ = _NORMS[kind]
@@ -520,3 +588,33 @@ def test_layer_norm_without_affine_has_no_parameters():
 def test_batch_norm_momentum_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match=r"BatchNorm2d: momentum must be a number in \[0, 1\]"):
         nn.BatchNorm2d(3, momentum=1.5)
+
+
+def test_compiling_a_step_that_updates_batch_norm_running_statistics_is_an_error():
+    # the tracer cannot see numpy work on the buffers: a replay would freeze them silently
+    import tinygrad_nn as tg
+
+    net = nn.Sequential(nn.Linear(3, 4, seed=0), nn.BatchNorm1d(4))
+    step = tg.compile(lambda x: net(x).sum())
+    x = _rng(70).normal(size=(3, 8))
+    step(x)  # the first call runs eagerly
+    with pytest.raises(tg.CompileError, match=r"BatchNorm1d.*running statistics.*eval\(\)"):
+        step(x)
+
+
+def test_a_compiled_step_may_use_batch_norm_in_eval_mode():
+    import tinygrad_nn as tg
+
+    net = nn.Sequential(nn.Linear(3, 4, seed=0), _trained_batch_norm_1d())
+    net.eval()
+    step = tg.compile(lambda x: net(x).sum())
+    x = _rng(71).normal(size=(3, 8))
+    eager = net(x).sum().item()
+    assert [step(x).item() for _ in range(4)] == pytest.approx([eager] * 4, rel=1e-12)
+    assert step.replays == 2
+
+
+def _trained_batch_norm_1d() -> nn.BatchNorm1d:
+    layer = nn.BatchNorm1d(4)
+    layer(_rng(72).normal(2.0, size=(4, 10)))
+    return layer

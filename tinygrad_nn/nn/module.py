@@ -1,5 +1,5 @@
-"""Module: a container of named parameters, with state dicts, checkpoints and a scope for
-pictures."""
+"""Module: a container of named parameters and buffers, with state dicts, checkpoints and a
+scope for pictures."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ class Module:
 
     Assigning a leaf Tensor with ``requires_grad=True`` to an attribute registers it as a
     parameter under the attribute's name; assigning a Module registers it as a sub-module (and
-    names its scope after the attribute unless it already has a name). Subclasses call
-    ``super().__init__()`` first and define ``forward``.
+    names its scope after the attribute unless it already has a name). State that is not trained
+    but belongs to the model (BatchNorm's running statistics) is a *buffer*:
+    :meth:`register_buffer`; ``state_dict``, ``load_state_dict`` and ``save`` hold buffers too.
+    Subclasses call ``super().__init__()`` first and define ``forward``.
 
     Attributes
     ----------
@@ -54,12 +56,14 @@ class Module:
     # Set by __init__ (through object.__setattr__, past the registration below); declared for
     # type checkers.
     _parameters: dict[str, Tensor]
+    _buffers: dict[str, np.ndarray | None]
     _modules: dict[str, Module]
     scope_name: str | None
     training: bool  # set by __init__ and train(); declared for type checkers
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "scope_name", None)
         object.__setattr__(self, "training", True)
@@ -74,6 +78,15 @@ class Module:
             )
         parameters: dict[str, Tensor] = self._parameters
         modules: dict[str, Module] = self._modules
+        if key in self._buffers:  # ``self.running_mean *= 0.9`` assigns the buffer again
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(
+                    f"{type(self).__name__}.{key} is a buffer: assign an ndarray or None; got "
+                    f"{type(value).__name__}"
+                )
+            self._buffers[key] = value
+            object.__setattr__(self, key, value)
+            return
         if isinstance(value, Tensor) and value.is_leaf and value.requires_grad:
             modules.pop(key, None)
             parameters[key] = value  # reassigning keeps the parameter's place in the order
@@ -89,8 +102,57 @@ class Module:
 
     def __delattr__(self, key: str) -> None:
         self._parameters.pop(key, None)
+        self._buffers.pop(key, None)
         self._modules.pop(key, None)
         object.__delattr__(self, key)
+
+    def register_buffer(self, name: str, value: np.ndarray | None) -> None:
+        """Keep ``value`` as the attribute ``name``: model state that is not trained (no
+        gradient, not in :meth:`parameters`) but that :meth:`state_dict`, :meth:`load_state_dict`
+        and :meth:`save` hold, such as BatchNorm's ``running_mean``. ``None`` keeps the name
+        registered but holds nothing (left out of ``state_dict``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> class Counter(Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.register_buffer("seen", np.zeros(1))
+        >>> c = Counter()
+        >>> c.seen += 3
+        >>> c.state_dict(), c.parameters()
+        ({'seen': array([3.])}, [])
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"register_buffer: name must be an identifier; got {name!r}")
+        if name in self._parameters or name in self._modules:
+            raise ValueError(
+                f"{type(self).__name__}.register_buffer: {name!r} is already a parameter or a "
+                f"sub-module"
+            )
+        if value is not None and not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"{type(self).__name__}.register_buffer({name!r}): needs an ndarray or None; got "
+                f"{type(value).__name__}"
+            )
+        self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, array)`` for every buffer that holds an array: this module's own first,
+        then each sub-module's as ``"<submodule>.<name>"``, in registration order.
+
+        Examples
+        --------
+        >>> from tinygrad_nn.nn import BatchNorm1d, Sequential
+        >>> [name for name, _ in Sequential(BatchNorm1d(3)).named_buffers()]
+        ['0.running_mean', '0.running_var']
+        """
+        result = [(name, value) for name, value in self._buffers.items() if value is not None]
+        for module_name, module in self._modules.items():
+            result += [(f"{module_name}.{name}", value) for name, value in module.named_buffers()]
+        return result
 
     # ---- parameters -------------------------------------------------------------------------
 
@@ -146,7 +208,8 @@ class Module:
             parameter.grad = None
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's values, ``name -> ndarray``, in parameter order.
+        """A copy of every parameter's values, ``name -> ndarray``, in parameter order, then of
+        every buffer (:meth:`named_buffers`).
 
         Examples
         --------
@@ -154,10 +217,13 @@ class Module:
         >>> {name: value.shape for name, value in MLP([2, 3, 1]).state_dict().items()}
         {'W1': (3, 2), 'b1': (3, 1), 'W2': (1, 3), 'b2': (1, 1)}
         """
-        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+        state = {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+        state.update((name, value.copy()) for name, value in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Copy values from ``state`` (as :meth:`state_dict` returns it) into the parameters.
+        """Copy values from ``state`` (as :meth:`state_dict` returns it) into the parameters
+        and buffers.
 
         Every name must be present and no other; every value must have the parameter's exact
         shape and dtype. Otherwise a ``ValueError`` lists every problem and **nothing** is
@@ -177,7 +243,8 @@ class Module:
                 f"load_state_dict: state must be a mapping name -> array (as state_dict() "
                 f"returns); got {type(state).__name__}"
             )
-        own = dict(self.named_parameters())
+        own: dict[str, Tensor | np.ndarray] = dict(self.named_parameters())
+        own.update(self.named_buffers())
         missing = [name for name in own if name not in state]
         unexpected = [str(name) for name in state if name not in own]
         mismatched: list[str] = []
@@ -205,8 +272,12 @@ class Module:
                 f"load_state_dict into {type(self).__name__}: {problems}. Nothing was loaded."
             )
         for name, array in values.items():
-            np.copyto(own[name].data, array)
-            own[name].mark_modified()
+            target = own[name]
+            if isinstance(target, Tensor):
+                np.copyto(target.data, array)
+                target.mark_modified()
+            else:
+                np.copyto(target, array)
 
     # ---- training and evaluation mode ------------------------------------------------------
 
@@ -279,9 +350,9 @@ class Module:
         return None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the parameters and the model's description to ``path`` (an ``.npz`` file).
+        """Write the parameters, the buffers and the model's description to ``path`` (``.npz``).
 
-        The file holds one array per parameter (its own dtype, so the round trip is
+        The file holds one array per parameter and buffer (its own dtype, so the round trip is
         bit-identical) and JSON metadata: class name, :meth:`config` (for an MLP: layer_dims,
         activation, output_activation, init, seed, dtype), the parameter dtype and the format
         version. It is written atomically (see :func:`atomic_write`): if anything fails, the
@@ -299,6 +370,7 @@ class Module:
 output_activation='sigmoid')
         """
         named = self.named_parameters()
+        buffers = self.named_buffers()
         dtypes = sorted({parameter.dtype.name for _, parameter in named})
         metadata = {
             "kind": "model",
@@ -308,7 +380,11 @@ output_activation='sigmoid')
             "parameters": [name for name, _ in named],
             "tinygrad_nn_version": __version__,
         }
-        save_arrays(path, {name: parameter.data for name, parameter in named}, metadata)
+        if buffers:  # (a key only when there are any: older readers see the same metadata)
+            metadata["buffers"] = [name for name, _ in buffers]
+        arrays = {name: parameter.data for name, parameter in named}
+        arrays.update(buffers)
+        save_arrays(path, arrays, metadata)
 
     def _repr_html_(self) -> str:  # a notebook's display: layers and parameter counts
         from tinygrad_nn.viz.html import module_html  # viz imports nn's Tensor: no cycle here

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import _checks
+from tinygrad_nn import _checks, modes
+from tinygrad_nn.compiler import CompileError
 from tinygrad_nn.nn.module import Module
 from tinygrad_nn.tensor import Tensor, as_array
 
@@ -108,6 +109,8 @@ class LayerNorm(Module):
 
 
 class _BatchNorm(Module):
+    running_mean: np.ndarray | None  # buffers (Module.register_buffer)
+    running_var: np.ndarray | None
     _layout = "(C, m)"
     _axes: tuple[int, ...] = (1,)
     _stat_shape: tuple[int, ...] = (-1, 1)
@@ -139,11 +142,10 @@ class _BatchNorm(Module):
             self.gamma = Tensor(np.ones(shape, self.dtype), requires_grad=True, name="gamma")
             self.beta = Tensor(np.zeros(shape, self.dtype), requires_grad=True, name="beta")
         self.track_running_stats = bool(track_running_stats)
-        self.running_mean: np.ndarray | None = None
-        self.running_var: np.ndarray | None = None
-        if self.track_running_stats:
-            self.running_mean = np.zeros(shape, self.dtype)
-            self.running_var = np.ones(shape, self.dtype)
+        tracked = self.track_running_stats
+        # buffers: not trained, but in state_dict() and checkpoints (an evaluation needs them)
+        self.register_buffer("running_mean", np.zeros(shape, self.dtype) if tracked else None)
+        self.register_buffer("running_var", np.ones(shape, self.dtype) if tracked else None)
 
     def _check(self, x: Tensor) -> None:
         owner = type(self).__name__
@@ -169,6 +171,14 @@ class _BatchNorm(Module):
                 )
             y, mean, var = _normalize(x, self._axes, self.eps)
             if self.training and self.running_mean is not None and self.running_var is not None:
+                if modes.state.tracer is not None:
+                    # numpy work on the buffers is invisible to the tracer: a replay would
+                    # leave them frozen at the traced step's values, silently
+                    raise CompileError(
+                        f"compile: {type(self).__name__} in training mode updates its running "
+                        f"statistics with numpy, which a compiled step cannot replay; run this "
+                        f"step eagerly, or use eval() or track_running_stats=False"
+                    )
                 # PyTorch's rule: running = (1 − momentum)·running + momentum·batch statistic,
                 # with the unbiased variance (n/(n − 1)) for running_var.
                 k, shape = self.momentum, self.running_mean.shape
@@ -203,7 +213,8 @@ class BatchNorm1d(_BatchNorm):
     (``running = (1 − momentum)·running + momentum·stat``, unbiased variance). After
     ``eval()`` the running statistics are used instead. ``gamma``, ``beta`` and the running
     statistics are ``(C, 1)``. PyTorch's ``BatchNorm1d(C)`` on ``x.T`` is the same layer.
-    The running statistics are not parameters: ``state_dict`` does not hold them.
+    The running statistics are buffers, not parameters: no gradient, but ``state_dict``,
+    ``load_state_dict`` and ``save`` hold them, so a reloaded model evaluates the same.
 
     Examples
     --------
