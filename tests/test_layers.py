@@ -618,3 +618,17 @@ def _trained_batch_norm_1d() -> nn.BatchNorm1d:
     layer = nn.BatchNorm1d(4)
     layer(_rng(72).normal(2.0, size=(4, 10)))
     return layer
+
+
+def test_a_compiled_step_is_traced_again_after_its_modules_switch_to_eval_mode():
+    import tinygrad_nn as tg
+
+    net = nn.Sequential(nn.Linear(3, 6, seed=0), nn.Dropout(0.5, seed=0))
+    step = tg.compile(lambda x: net(x).sum())
+    x = np.ones((3, 4))
+    for _ in range(3):
+        step(x)  # eager, traced (Dropout on), replayed
+    net.eval()
+    expected = net(x).sum().item()  # Dropout off
+    assert [step(x).item() for _ in range(3)] == pytest.approx([expected] * 3, rel=1e-12)
+    assert step.traces == 2

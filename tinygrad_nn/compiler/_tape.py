@@ -120,5 +120,8 @@ class Tape:
     grads_none_at_end: list[GradRef] = field(default_factory=list)
     output: Any = None  # structure with ("slot", i) leaves
     optimizers: list[tuple[Any, tuple[Tensor, ...]]] = field(default_factory=list)
+    # (module, its training flag) for every nn.Module called while tracing: the plan holds
+    # only while each is in the same mode (Dropout and BatchNorm branch on it in Python)
+    modules: list[tuple[Any, bool]] = field(default_factory=list)
     buffers: list[np.ndarray] = field(default_factory=list)  # planned by the passes
     recorded: list[Any] = field(default_factory=list)  # the events as traced (before passes)

@@ -482,6 +482,11 @@ class Tracer:
             SetItemEvent(self._value_ref(target), key, self._value_ref(value))
         )
 
+    def on_module(self, module: Any) -> None:
+        """Note a module called in the step, and its train/eval mode (a guard of the plan)."""
+        if not any(m is module for m, _ in self.tape.modules):
+            self.tape.modules.append((module, module.training))
+
     def on_host_call(
         self, method: Callable[..., Any], owner: Any, args: tuple, kwargs: dict
     ) -> Any:

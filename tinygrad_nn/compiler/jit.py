@@ -9,8 +9,9 @@ The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
   scalar arguments and the identity of other arguments, and grad mode. A new signature gets its
   own plan (traced afresh).
 * **Re-trace.** A plan is dropped (and the step re-traced) when a parameter's data is replaced
-  (``p.data = new_array``), an optimizer's parameter list changes, or a global or closure
-  variable the step names is rebound (``model = MLP(...)``, ``lr = 0.1``).
+  (``p.data = new_array``), an optimizer's parameter list changes, a module the step called
+  changed between ``train()`` and ``eval()``, or a global or closure variable the step names is
+  rebound (``model = MLP(...)``, ``lr = 0.1``).
 * **Anomaly mode.** Under :func:`~tinygrad_nn.detect_anomaly` the step runs eagerly, so the
   checks run and name the op.
 * **What a trace cannot see.** Python control flow on a tensor's value (``if loss.item() < 1``)

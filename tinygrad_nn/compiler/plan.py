@@ -130,7 +130,8 @@ class Plan:
     # ---- guards ---------------------------------------------------------------------------
 
     def still_valid(self) -> bool:
-        """False when a parameter's data was replaced or an optimizer's list changed.
+        """False when a parameter's data was replaced, an optimizer's list changed or a module
+        the step called switched between train() and eval().
 
         Examples
         --------
@@ -148,6 +149,9 @@ class Plan:
         """
         for t, data, requires_grad in self.expected:
             if t.data is not data or t._requires_grad is not requires_grad:
+                return False
+        for module, training in self.tape.modules:  # train()/eval() changes Python branches
+            if module.training != training:
                 return False
         for owner, params in self.tape.optimizers:
             current = owner.params

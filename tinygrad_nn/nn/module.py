@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import _checks
+from tinygrad_nn import _checks, modes
 from tinygrad_nn._version import __version__
 from tinygrad_nn.io import save_arrays
 from tinygrad_nn.tensor import Tensor, scope
@@ -320,6 +320,9 @@ class Module:
         return scope(self.scope_name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tracer = modes.state.tracer
+        if tracer is not None:  # compiler hook: a plan replays only in the modes it was traced in
+            tracer.on_module(self)
         with self._scope():
             return self.forward(*args, **kwargs)
 
