@@ -422,3 +422,74 @@ def test_a_new_learning_rate_between_replays_is_used_like_eager() -> None:
             run(*args)
         results.append([p.data.copy() for p in params])
     assert all(_close(a, b) for a, b in zip(*results, strict=True))
+
+
+def _backward_closure(compiled: Any) -> str:
+    (backward,) = [s for s in compiled.plan.steps if s.name == "backward"]
+    return backward.run.__name__
+
+
+def test_mlp_backward_of_kernels_runs_as_a_straight_line() -> None:
+    step, _ = _mlp_step(lambda ps: optim.SGD(ps, lr=0.5))()
+    compiled = tg.compile(step)
+    for args in BATCHES[:3]:
+        compiled(*args)
+    assert _backward_closure(compiled) == "run_straight_backward"
+
+
+def test_a_generic_op_in_the_backward_keeps_the_generic_walk() -> None:
+    step, _ = _hand_step("tanh")()  # 1 - A and the logs of the hand-written cost: op nodes
+    compiled = tg.compile(step, optimize=False)
+    for args in BATCHES[:3]:
+        compiled(*args)
+    assert _backward_closure(compiled) == "run_backward"
+
+
+def test_a_weight_used_twice_sums_its_gradients_through_the_generic_walk() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        rng = np.random.default_rng(4)
+        W = Tensor(rng.standard_normal((2, 2)) * 0.5, requires_grad=True)
+        b = Tensor(np.zeros((2, 1)), requires_grad=True)
+        w_out = Tensor(rng.standard_normal((1, 2)) * 0.5, requires_grad=True)
+        b_out = Tensor(np.zeros((1, 1)), requires_grad=True)
+        opt = optim.SGD([W, b, w_out, b_out], lr=0.3)
+
+        def step(X: Any, Y: Any) -> Tensor:
+            A = (W @ (W @ X + b).sigmoid() + b).sigmoid()  # W and b read by two layers
+            loss = nn.binary_cross_entropy((w_out @ A + b_out).sigmoid(), Y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, [W, b, w_out, b_out]
+
+    _assert_same(make, BATCHES)
+    step, _ = make()
+    compiled = tg.compile(step)
+    for args in BATCHES[:3]:
+        compiled(*args)
+    assert _backward_closure(compiled) == "run_backward"
+
+
+def test_straight_backward_with_the_state_dict_read_between_replays_matches_eager() -> None:
+    def run(compiled: bool) -> list[dict[str, np.ndarray]]:
+        model = nn.MLP([2, 5, 4, 1], seed=3)
+        opt = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+
+        def step(X: Any, Y: Any) -> Tensor:
+            loss = nn.binary_cross_entropy(model(X), Y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        call = tg.compile(step) if compiled else step
+        states = []
+        for args in BATCHES:
+            call(*args)
+            states.append({k: np.array(v) for k, v in model.state_dict().items()})
+        return states
+
+    for e, r in zip(run(False), run(True), strict=True):
+        assert all(_close(e[k], r[k]) for k in e)

@@ -7,6 +7,7 @@ ufuncs in the same order). :mod:`tinygrad_nn.compiler.passes` decides where they
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,14 @@ import numpy as np
 
 from tinygrad_nn.compiler._tape import Tape
 
-__all__ = ["Buffers", "activation", "bce_logits", "gemm_bias"]
+__all__ = ["KERNELS", "Buffers", "activation", "bce_logits", "gemm_bias"]
 
 Rules = tuple[Callable[[np.ndarray], np.ndarray], ...]
+
+
+#: Every kernel made here: its rules always return a planned ndarray of their input's shape and
+#: dtype, so the plan's backward need not check them (plan.Plan's straight-line backward).
+KERNELS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,6 +83,7 @@ def gemm_bias(z_shape: tuple[int, ...], w_shape: tuple[int, ...], a_shape: tuple
 
         return Z, (d_w, d_a, d_b)
 
+    KERNELS.add(kernel)
     return kernel
 
 
@@ -136,6 +143,7 @@ def activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: Buff
 
             return y, (rule,)
 
+    KERNELS.add(kernel)
     return kernel
 
 
@@ -184,4 +192,5 @@ def bce_logits(shape: tuple[int, ...], dtype: np.dtype, floor: float | None,
 
         return J, (rule,)
 
+    KERNELS.add(kernel)
     return kernel
