@@ -425,7 +425,8 @@ class EngineCompiledStep(EngineMLPStep):
             optimizer.step()
             return loss
 
-        self.compiled = engine.compile(step)
+        # as the tinygrad-nn command compiles: two cores where a kernel is big enough
+        self.compiled = engine.compile(step, threads=2)
 
     def step(self) -> float:
         return self.compiled(self.X, self.Y).item()
@@ -490,8 +491,9 @@ ENGINES: dict[str, EngineSpec] = {
         EngineSpec(
             "engine_compiled",
             EngineCompiledStep,
-            "the engine_mlp step through tinygrad_nn.compile (traced once, replayed: buffers "
-            "planned once, bias folded into the product, the sigmoid cost in logits form)",
+            "the engine_mlp step through tinygrad_nn.compile(step, threads=2) (traced once, "
+            "replayed: buffers planned once, bias folded into the product, the sigmoid cost in "
+            "logits form; big kernels in row halves on two threads with OpenBLAS on one)",
             ("tinygrad_nn.nn", "tinygrad_nn.optim"),
         ),
         EngineSpec(

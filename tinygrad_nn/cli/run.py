@@ -266,7 +266,8 @@ def _train(
     del first
 
     step = training_step(model, optimizer, loss_of)
-    later_steps = tn_compile(step) if config.compiled else step
+    # two cores where a step is big enough to split (the command may retune the process)
+    later_steps = tn_compile(step, threads=2) if config.compiled else step
     # A diverging run overflows on its way to NaN; the check below says so in one line, so
     # numpy's warnings would only repeat it as noise.
     with _progress(config.epochs, progress, stderr) as bar, np.errstate(over="ignore",

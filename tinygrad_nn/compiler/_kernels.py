@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nn.compiler._parallel import MIN_ELEMENTS, halves
 from tinygrad_nn.compiler._tape import Tape
 
 __all__ = ["KERNELS", "Buffers", "activation", "bce_logits", "gemm_bias"]
@@ -23,6 +24,15 @@ Rules = tuple[Callable[[np.ndarray], np.ndarray], ...]
 #: Every kernel made here: its rules always return a planned ndarray of their input's shape and
 #: dtype, so the plan's backward need not check them (plan.Plan's straight-line backward).
 KERNELS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def _big(*shapes: tuple[int, ...]) -> bool:
+    """Whether :func:`halves` could split a kernel over arrays of these shapes."""
+    return max(int(np.prod(s)) for s in shapes) >= MIN_ELEMENTS
+
+
+def _whole(kernel: Callable[..., Any], *arrays: np.ndarray) -> None:
+    kernel(*arrays)
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,20 +74,42 @@ def gemm_bias(z_shape: tuple[int, ...], w_shape: tuple[int, ...], a_shape: tuple
         b_shape, dtype)
     dA = buffers.new(a_shape, dtype, exclusive=True) if a_grad else Z
     axes = tuple(i for i, n in enumerate(b_shape) if n == 1 and z_shape[i] != 1)
+    # Row halves on two cores (compiler._parallel) for the 2-D layer of a network: W (n, k),
+    # A (k, m), b (n, 1); anything else runs whole.
+    rows = (len(z_shape) == len(w_shape) == len(a_shape) == len(b_shape) == 2
+            and b_shape[0] == z_shape[0] and axes == (1,))
+    # below MIN_ELEMENTS no call would split: skip halves' per-call checks (same floats)
+    rows = rows and _big(z_shape, w_shape, a_shape, b_shape)
 
     def kernel(W: np.ndarray, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Rules]:
-        np.matmul(W, A, out=Z)  # Z = W @ A + b, as matmul then add: the same floats
-        np.add(Z, b, out=Z)
+        def forward(w: np.ndarray, z: np.ndarray, bias: np.ndarray) -> None:
+            np.matmul(w, A, out=z)  # Z = W @ A + b, as matmul then add: the same floats
+            np.add(z, bias, out=z)
+
+        if rows:
+            halves(forward, W, Z, b)
+        else:
+            forward(W, Z, b)
 
         def d_w(g: np.ndarray) -> np.ndarray:
+            if rows:
+                halves(lambda g_rows, dw_rows: np.matmul(g_rows, A.T, out=dw_rows), g, dW)
+                return dW
             return np.matmul(g, A.T, out=dW)
 
         def d_a(g: np.ndarray) -> np.ndarray:
+            if rows:
+                halves(lambda wt_rows, da_rows: np.matmul(wt_rows, g, out=da_rows), W.T, dA)
+                return dA
             return np.matmul(W.T, g, out=dA)
 
         def d_b(g: np.ndarray) -> np.ndarray:
             if not axes:
                 np.copyto(db, g)
+                return db
+            if rows:
+                halves(lambda g_rows, db_rows: np.add.reduce(g_rows, axis=1, keepdims=True,
+                                                             out=db_rows), g, db)
                 return db
             return np.add.reduce(g, axis=axes, keepdims=True, out=db)
 
@@ -93,6 +125,7 @@ def activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: Buff
     mask = buffers.scratch(shape, bool) if name == "relu" else tmp
     exclusive = buffers.exclusive
     own: list[np.ndarray] = []
+    split = halves if _big(shape) else _whole  # small: no per-call split checks
 
     def out_for(g: np.ndarray) -> np.ndarray:
         """g itself when it is a kernel's gradient buffer (dead after this rule), else a
@@ -105,41 +138,60 @@ def activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: Buff
 
     if name == "sigmoid":
 
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = np.negative(x, out=x)  # in place: the product is read by nothing else
+        def forward(y: np.ndarray) -> None:  # in place: the product is read by nothing else
+            np.negative(y, out=y)
             np.exp(y, out=y)  # e^−x overflows to inf for x < −709: the replay ignores it
             y += 1.0
             np.reciprocal(y, out=y)
 
-            def rule(g: np.ndarray) -> np.ndarray:  # g·y·(1−y), in the eager op's order
+        def backward(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
+            np.multiply(g, y, out=dx)  # g·y·(1−y), in the eager op's order
+            np.subtract(1.0, y, out=t)
+            np.multiply(dx, t, out=dx)
+
+        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
+            y = x
+            split(forward, y)
+
+            def rule(g: np.ndarray) -> np.ndarray:
                 dx = out_for(g)
-                np.multiply(g, y, out=dx)
-                np.subtract(1.0, y, out=tmp)
-                return np.multiply(dx, tmp, out=dx)
+                split(backward, g, y, dx, tmp)
+                return dx
 
             return y, (rule,)
 
     elif name == "tanh":
 
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = np.tanh(x, out=x)
+        def backward(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
+            np.multiply(y, y, out=t)  # g·(1−y²)
+            np.subtract(1.0, t, out=t)
+            np.multiply(g, t, out=dx)
 
-            def rule(g: np.ndarray) -> np.ndarray:  # g·(1−y²)
+        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
+            y = x
+            split(lambda rows: np.tanh(rows, out=rows), y)
+
+            def rule(g: np.ndarray) -> np.ndarray:
                 dx = out_for(g)
-                np.multiply(y, y, out=tmp)
-                np.subtract(1.0, tmp, out=tmp)
-                return np.multiply(g, tmp, out=dx)
+                split(backward, g, y, dx, tmp)
+                return dx
 
             return y, (rule,)
 
     else:
 
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = np.maximum(x, 0.0, out=x)
+        def backward(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
+            np.greater(y, 0.0, out=t)  # g·[x > 0]; x > 0 exactly where y > 0 (t: the mask)
+            np.multiply(g, t, out=dx)
 
-            def rule(g: np.ndarray) -> np.ndarray:  # g·[x > 0]; x > 0 exactly where y > 0
-                np.greater(y, 0.0, out=mask)
-                return np.multiply(g, mask, out=out_for(g))
+        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
+            y = x
+            split(lambda rows: np.maximum(rows, 0.0, out=rows), y)
+
+            def rule(g: np.ndarray) -> np.ndarray:
+                dx = out_for(g)
+                split(backward, g, y, dx, mask)
+                return dx
 
             return y, (rule,)
 

@@ -129,9 +129,10 @@ class CompiledFunction:
     (1, 2)
     """
 
-    def __init__(self, fn: Callable[..., Any], optimize: bool = True) -> None:
+    def __init__(self, fn: Callable[..., Any], optimize: bool = True, threads: int = 1) -> None:
         self.fn = fn
         self.optimize = optimize
+        self.threads = threads
         self.traces = 0
         self.replays = 0
         self._plans: dict[tuple[Any, ...], Any] = {}  # signature -> Plan, or int (calls so far)
@@ -195,7 +196,7 @@ class CompiledFunction:
                     f"compile: the step replaced the data of {slot.tensor.name or 'a tensor'} "
                     f"with another shape; update parameters in place (p -= ..., an optimizer)"
                 )
-        plan = Plan(tracer.tape, optimize=self.optimize)
+        plan = Plan(tracer.tape, optimize=self.optimize, threads=self.threads)
         self.traces += 1
         self._plans[key] = plan
         self._free = _free_objects(self.fn)
@@ -203,7 +204,9 @@ class CompiledFunction:
         return result
 
 
-def compile(fn: Callable[..., Any] | None = None, *, optimize: bool = True) -> Any:
+def compile(
+    fn: Callable[..., Any] | None = None, *, optimize: bool = True, threads: int = 1
+) -> Any:
     """Compile a training step: traced on its second call, replayed on every call after.
 
     Write the step as you would eagerly: forward with Tensor ops or ``nn`` modules, the loss,
@@ -219,6 +222,12 @@ def compile(fn: Callable[..., Any] | None = None, *, optimize: bool = True) -> A
         signature) or any other object (by identity).
     optimize : bool
         False replays every recorded op with its own forward and backward (no fast kernels).
+    threads : int
+        1 (the default) or 2: with 2, a replay runs the row halves of its big kernels on two
+        threads and OpenBLAS on one thread while it runs (a process-wide setting, restored
+        after; see :mod:`tinygrad_nn.compiler._parallel`). Needs ``threadpoolctl``; without
+        it, or for a step too small to split, the plan runs on one core (``step.plan.threads``
+        says which).
 
     Returns
     -------
@@ -242,9 +251,11 @@ def compile(fn: Callable[..., Any] | None = None, *, optimize: bool = True) -> A
     (True, 3)
     """
     if fn is None:
-        return functools.partial(compile, optimize=optimize)
+        return functools.partial(compile, optimize=optimize, threads=threads)
     if isinstance(fn, CompiledFunction):
         return fn
     if not callable(fn):
         raise TypeError(f"compile: needs a function; got {type(fn).__name__}")
-    return CompiledFunction(fn, optimize=optimize)
+    if isinstance(threads, bool) or threads not in (1, 2):
+        raise ValueError(f"compile: threads must be 1 or 2; got {threads!r}")
+    return CompiledFunction(fn, optimize=optimize, threads=threads)

@@ -13,6 +13,8 @@ kernels writing into buffers planned once.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn.autograd import unbroadcast
+from tinygrad_nn.compiler import _parallel
 from tinygrad_nn.compiler._kernels import KERNELS
 from tinygrad_nn.compiler._trace import (
     BackwardEvent,
@@ -83,7 +86,7 @@ class Plan:
     ['op:mul', 'op:sum']
     """
 
-    def __init__(self, tape: Tape, optimize: bool = True) -> None:
+    def __init__(self, tape: Tape, optimize: bool = True, threads: int = 1) -> None:
         self.tape = tape
         self.env: list[Any] = [s.array for s in tape.slots]
         self.rules: dict[int, tuple[Callable[[np.ndarray], np.ndarray], ...]] = {}
@@ -110,6 +113,12 @@ class Plan:
             recorded = getattr(event, "recorded", None) or [position.get(id(event), -1)]
             self.steps.append(self._generic(recorded, event, needs_rules))
         self._program = [s.run for s in self.steps]
+        # Two cores only where a kernel is big enough to split (compiler._parallel); else the
+        # replay touches no process-wide setting.
+        big = any(b.size >= _parallel.MIN_ELEMENTS for b in tape.buffers)
+        self.threads = 2 if threads >= 2 and big and _parallel.available() else 1
+        self._cores: Callable[[], Any] = (
+            _parallel.TwoCores if self.threads == 2 else contextlib.nullcontext)
 
     def to_dot(self) -> str:
         """DOT text of this plan beside the recorded step (see :func:`tinygrad_nn.viz.plan_to_dot`).
@@ -187,7 +196,7 @@ class Plan:
             env[slot] = a.astype(dtype, copy=False) if cast else a
         for slot, t in self._leaves:
             env[slot] = t.data
-        with np.errstate(over="ignore"):  # a sigmoid's e^−x → inf is its right limit
+        with np.errstate(over="ignore"), self._cores():  # a sigmoid's e^−x → inf: its limit
             for run in self._program:
                 run()
         for ref in self.tape.grads_none_at_end:
@@ -356,6 +365,7 @@ class Plan:
 
         return run_backward
 
+
     def _straight_backward(self, event: BackwardEvent) -> Callable[[], None] | None:
         """The backward as a straight line when every op node is a kernel (its rules return
         planned arrays of the parents' shapes and dtypes: no unbroadcast, no casts, checked
@@ -434,11 +444,20 @@ def _sgd_step(opt: SGD, method: Callable[..., None]) -> Callable[[], None]:
                 continue
             s = scratch[i]
             assert s is not None  # checked above
-            np.multiply(g, lr, out=s)
-            np.subtract(p.data, s, out=p.data)
+            if s.size >= _parallel.MIN_ELEMENTS:
+                _parallel.halves(functools.partial(_update, lr), g, s, p.data)
+            else:  # too small to split: no per-call checks
+                data = p.data
+                np.multiply(g, lr, out=s)
+                np.subtract(data, s, out=data)
             p.mark_modified()
 
     return run_sgd
+
+
+def _update(lr: Any, g: np.ndarray, s: np.ndarray, p: np.ndarray) -> None:
+    np.multiply(g, lr, out=s)  # p -= lr·g, as SGD.step does it
+    np.subtract(p, s, out=p)
 
 
 def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
