@@ -377,3 +377,12 @@ def test_user_code_type_checks_with_mypy(tmp_path) -> None:
     assert not [e for e in errors if "typing_check.py" in e], stdout
     assert any("wrong_user_code.py:3" in e and '"sigmoid"' in e for e in errors), stdout
     assert any("wrong_user_code.py:4" in e and '"Tensor"' in e for e in errors), stdout
+
+
+def test_a_tensor_keeps_its_fields_in_slots_without_an_instance_dict():
+    from tinygrad_nn.tensor_base import TensorBase
+
+    t = Tensor([1.0], requires_grad=True)
+    assert isinstance(t, TensorBase) and not hasattr(t, "__dict__")
+    with pytest.raises(AttributeError):
+        t.typo_of_grad = None  # type: ignore[attr-defined]

@@ -53,12 +53,13 @@ def mean(x, axis=None, keepdims=False):
     >>> y.item(), x.grad
     (2.5, array([0.25, 0.25, 0.25, 0.25]))
     """
-    if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size and x.ndim:
         # np.mean's own steps (a sum, then a division), without its Python wrapper: ~2 µs less
         total = np.add.reduce(x, axis=axis, keepdims=keepdims)
         n = x.size // max(total.size, 1)
         y = np.true_divide(total, n)
-    else:  # float16 sums in float32, integers give float64, empty input warns: as numpy does
+    else:  # float16 sums in float32, integers give float64, empty input warns, 0-d refuses
+        # axis 0: as numpy's mean does
         y = x.mean(axis=axis, keepdims=keepdims)
         n = x.size // max(y.size, 1) if x.size else 1
     shape = x.shape  # the rule keeps the shape only: it saves no array
