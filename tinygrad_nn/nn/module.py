@@ -79,12 +79,7 @@ class Module:
         parameters: dict[str, Tensor] = self._parameters
         modules: dict[str, Module] = self._modules
         if key in self._buffers:  # ``self.running_mean *= 0.9`` assigns the buffer again
-            if value is not None and not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"{type(self).__name__}.{key} is a buffer: assign an ndarray or None; got "
-                    f"{type(value).__name__}"
-                )
-            self._buffers[key] = value
+            self._buffers[key] = self._buffer_value(key, value)
             object.__setattr__(self, key, value)
             return
         if isinstance(value, Tensor) and value.is_leaf and value.requires_grad:
@@ -131,13 +126,16 @@ class Module:
                 f"{type(self).__name__}.register_buffer: {name!r} is already a parameter or a "
                 f"sub-module"
             )
+        self._buffers[name] = self._buffer_value(name, value)
+        object.__setattr__(self, name, value)
+
+    def _buffer_value(self, name: str, value: Any) -> np.ndarray | None:
         if value is not None and not isinstance(value, np.ndarray):
             raise TypeError(
-                f"{type(self).__name__}.register_buffer({name!r}): needs an ndarray or None; got "
+                f"{type(self).__name__}.{name} is a buffer: it holds an ndarray or None; got "
                 f"{type(value).__name__}"
             )
-        self._buffers[name] = value
-        object.__setattr__(self, name, value)
+        return value
 
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
         """``(name, array)`` for every buffer that holds an array: this module's own first,
