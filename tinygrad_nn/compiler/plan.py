@@ -309,6 +309,15 @@ class Plan:
 
         return run_ufunc
 
+    def _unshare_kept_grads(self, leaves: list[GradRef]) -> None:
+        """A ``.grad`` kept from the last replay is a planned buffer: copy it before the kernels
+        overwrite it (gradients accumulating across calls)."""
+        target, buffer_ids = self._target, self._buffer_ids
+        for ref in leaves:
+            t = target(ref)
+            if t.grad is not None and id(t.grad) in buffer_ids:
+                t.grad = t.grad.copy()
+
     def _generic_backward(self, event: BackwardEvent) -> Callable[[], None]:
         """The engine's backward (autograd.py), over slots: same order, same sums, same floats."""
         lean = self._straight_backward(event)
@@ -322,14 +331,11 @@ class Plan:
             for position, n in enumerate(event.nodes)
         ]
         root, seed = event.root, event.seed
-        buffer_ids = self._buffer_ids
         leaves = [n.leaf_target for n in event.nodes if n.leaf_target is not None]
+        unshare = self._unshare_kept_grads
 
         def run_backward() -> None:
-            for ref in leaves:  # a grad kept from the last replay is a planned buffer: copy it
-                t = target(ref)  # before the kernels overwrite it (gradients accumulating)
-                if t.grad is not None and id(t.grad) in buffer_ids:
-                    t.grad = t.grad.copy()
+            unshare(leaves)
             grads: dict[int, list[Any]] = {root: [env[seed], False]}
             for slot, leaf, parents, assign in nodes:
                 entry = grads.pop(slot, None)
@@ -391,15 +397,13 @@ class Plan:
              [(position[p], i) for p, i in n.parents])
             for k, n in enumerate(event.nodes)
         ]
-        env, rules, target, buffer_ids = self.env, self.rules, self._target, self._buffer_ids
+        env, rules, target = self.env, self.rules, self._target
         root, seed, size = position[event.root], event.seed, len(position)
         leaves = [n.leaf_target for n in event.nodes if n.leaf_target is not None]
+        unshare = self._unshare_kept_grads
 
         def run_straight_backward() -> None:
-            for ref in leaves:  # a grad kept from the last replay is a planned buffer: copy it
-                t = target(ref)  # before the kernels overwrite it (gradients accumulating)
-                if t.grad is not None and id(t.grad) in buffer_ids:
-                    t.grad = t.grad.copy()
+            unshare(leaves)
             grads: list[Any] = [None] * size
             owned = [False] * size
             grads[root] = env[seed]
@@ -447,9 +451,7 @@ def _sgd_step(opt: SGD, method: Callable[..., None]) -> Callable[[], None]:
             if s.size >= _parallel.MIN_ELEMENTS:
                 _parallel.halves(functools.partial(_update, lr), g, s, p.data)
             else:  # too small to split: no per-call checks
-                data = p.data
-                np.multiply(g, lr, out=s)
-                np.subtract(data, s, out=data)
+                _update(lr, g, s, p.data)
             p.mark_modified()
 
     return run_sgd
