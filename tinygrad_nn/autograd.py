@@ -118,7 +118,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
     # An op's rule may return g itself or a view of it (add, reshape...), which must never be
     # written to or handed to a leaf without a copy.
     grads: dict[Tensor, list[Any]] = {root: [seed, False]}
-    anomaly = modes.state.anomaly_enabled  # this thread's switch, read once per backward()
+    anomaly = modes.state.switches.anomaly_enabled  # this thread's, read once per backward()
     summary = GraphSummary.start(root, retain_graph)  # picture summary: what viz draws after
     for node in topological_order(root):
         entry = grads.pop(node, None)

@@ -188,20 +188,21 @@ class Tensor(TensorBase):
                 f"only floating tensors can require grad; got dtype {array.dtype} (an index or "
                 f"mask); convert with .astype(np.float64) if it is data"
             )
-        self._set_fields(array, bool(requires_grad))
+        self._set_fields(array, bool(requires_grad), modes.state.switches.scope)
         self.name = name
 
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Make a leaf around ``data`` without copying or validating it (internal fast path)."""
         out = object.__new__(cls)
-        out._set_fields(data, requires_grad)
+        out._set_fields(data, requires_grad, modes.state.switches.scope)
         return out
 
     def _set_fields(
         self,
         data: np.ndarray,
         requires_grad: bool,
+        scope: str | None,
         op: str | None = None,
         parents: tuple[Tensor, ...] = (),
         rules: tuple[BackwardRule, ...] | None = None,
@@ -218,7 +219,7 @@ class Tensor(TensorBase):
         self._op = op
         self._parents = parents
         self._rules = rules
-        self._scope = modes.state.scope
+        self._scope = scope
         # [count of in-place changes], shared with the views and detach() of this memory
         self._version = [0] if version is None else version
         self._versions_seen = versions_seen
@@ -235,7 +236,7 @@ class Tensor(TensorBase):
     ) -> Tensor:
         """Make an op's result (no copy, no validation: the op produced ``data``)."""
         out = object.__new__(cls)
-        here = modes.state  # this thread's switches: read once per op
+        here = modes.state.switches  # this thread's switches: one thread-local read per op
         grad_enabled, anomaly = here.grad_enabled, here.anomaly_enabled
         # A view of an input's memory (reshape, .T, slicing) shares that input's version counter.
         if data.base is None and data is not parents[0].data:
@@ -258,13 +259,15 @@ class Tensor(TensorBase):
                 if len(parents) == 2
                 else (*(p._version[0] for p in parents), version[0])
             )
-            out._set_fields(data, True, op, parents, rules, versions, version)
+            out._set_fields(data, True, here.scope, op, parents, rules, versions, version)
             if anomaly:
                 out._creation_line = _user_frame()
         else:
             # Nothing to differentiate. With grad mode on (constants only) keep the inputs for
             # pictures; under no_grad keep nothing, so a kept evaluation result holds no graph.
-            out._set_fields(data, False, op, parents if grad_enabled else (), version=version)
+            out._set_fields(
+                data, False, here.scope, op, parents if grad_enabled else (), version=version
+            )
         if anomaly:
             _check_forward(out)
         return out

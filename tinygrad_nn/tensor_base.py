@@ -342,7 +342,7 @@ class TensorBase:
     # ---- in-place updates (for optimizers and hand-written SGD) ---------------------------
 
     def _check_inplace(self, what: str) -> None:
-        if modes.state.grad_enabled and self._requires_grad:
+        if modes.state.switches.grad_enabled and self._requires_grad:
             raise RuntimeError(
                 f"in-place '{what}' on a tensor that requires grad would not be recorded; "
                 f"do the update inside tinygrad_nn.no_grad()"
