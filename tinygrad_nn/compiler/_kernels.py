@@ -1,248 +1,535 @@
-"""The compiler's kernels: each has an op's contract, ``kernel(*arrays) -> (y, rules)``, and
-writes its output and its gradients into buffers allocated once, when the plan is built.
+"""The compiler's kernels: each stands for a group of recorded ops and writes the numpy lines
+that compute them, forward and backward, into buffers allocated once.
 
-Where a docstring says so, a kernel gives the same floats as the eager ops it replaces (the same
-ufuncs in the same order). :mod:`tinygrad_nn.compiler.passes` decides where they go.
+A kernel is used by :mod:`tinygrad_nn.compiler.codegen` through three methods:
+
+* ``output(code, inputs)`` — the variable that will hold its result: a new planned buffer, or
+  one of its inputs' buffers when it computes in place;
+* ``forward(code, inputs, out)`` — the lines of the forward computation;
+* ``rule(code, index, inputs, out, g)`` — the lines computing input ``index``'s gradient from
+  ``g`` (the gradient of the output); returns the variable that holds it, always a planned
+  buffer of the input's shape and dtype (so the backward needs no unbroadcast or cast).
+
+Where a docstring says so, a kernel gives the same floats as the eager ops it replaces (the
+same ufuncs in the same order). :mod:`tinygrad_nn.compiler.passes` decides where they go.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_nn.compiler._parallel import MIN_ELEMENTS, halves
-from tinygrad_nn.compiler._tape import Tape
+if TYPE_CHECKING:
+    from tinygrad_nn.compiler.codegen import Code
 
-__all__ = ["KERNELS", "Buffers", "activation", "bce_logits", "gemm_bias"]
+__all__ = [
+    "Activation", "BceLogits", "GemmBias", "Kernel", "bce_floored", "bce_floored_grad",
+    "pack_bias",
+]
 
-Rules = tuple[Callable[[np.ndarray], np.ndarray], ...]
-
-
-#: Every kernel made here: its rules always return a planned ndarray of their input's shape and
-#: dtype, so the plan's backward need not check them (plan.Plan's straight-line backward).
-KERNELS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+Shape = tuple[int, ...]
 
 
-def _big(*shapes: tuple[int, ...]) -> bool:
-    """Whether :func:`halves` could split a kernel over arrays of these shapes."""
-    return max(int(np.prod(s)) for s in shapes) >= MIN_ELEMENTS
+class Kernel:
+    """What every kernel has: its name in the plan and the recorded ops it stands for."""
+
+    name = "kernel"
+    label = "kernel"
+    #: Whether a rule reads the kernel's output (then its buffer must outlive the rule).
+    rules_read_output = False
+
+    def output(self, code: Code, inputs: list[str]) -> str:
+        raise NotImplementedError
+
+    def forward(self, code: Code, inputs: list[str], out: str) -> None:
+        raise NotImplementedError
+
+    def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
+        raise NotImplementedError
 
 
-def _whole(kernel: Callable[..., Any], *arrays: np.ndarray) -> None:
-    kernel(*arrays)
+class GemmBias(Kernel):
+    """``Z = W @ A + b``, forward and backward, into planned buffers.
 
+    Two ways, chosen by :mod:`~tinygrad_nn.compiler.passes`:
 
-# --------------------------------------------------------------------------------------------
-# kernels: forward + rules into planned buffers (bit for bit the eager ops where said)
-# --------------------------------------------------------------------------------------------
+    * **packed** (``pack`` set: W and b are the two parts of one array ``[W | b]``, see
+      :func:`pack_bias`): ``Z = [W | b]·[A; 1]`` in one product, where ``[A; 1]`` is A with a
+      row of ones (the buffer of the layer that made A has that row, or A is copied into one);
+      backward ``[dW | db] = g·[A; 1]ᵀ`` in one product, ``dA = Wᵀ·g``. The bias is added
+      inside the product's sums, so the floats differ from eager's in the last bits.
+    * otherwise, the product, then the bias added in place (bit for bit the eager ``matmul``
+      then ``add``); ``dW = g·Aᵀ``, ``dA = Wᵀ·g``, ``db = Σ g`` over the broadcast axes.
 
-
-class Buffers:
-    """The buffers a plan's kernels write into: allocated once, some shared.
-
-    ``scratch(shape, dtype)`` is one array per shape, shared by every kernel that needs a
-    temporary only inside one call; ``exclusive`` holds the ids of gradient buffers that only
-    ever hold one tensor's gradient, which an activation's backward may overwrite in place.
+    On two cores (``compile(..., threads=2)``) a big layer runs each product in row halves.
     """
 
-    def __init__(self, tape: Tape) -> None:
-        self.all = tape.buffers
-        self.exclusive: set[int] = set()
-        self._scratch: dict[tuple[tuple[int, ...], str], np.ndarray] = {}
+    name = "gemm_bias"
 
-    def new(self, shape: tuple[int, ...], dtype: Any, exclusive: bool = False) -> np.ndarray:
-        array = np.empty(shape, dtype)
-        self.all.append(array)
-        if exclusive:
-            self.exclusive.add(id(array))
-        return array
+    def __init__(self, z: Shape, w: Shape, a: Shape, b: Shape, dtype: np.dtype,
+                 layer: int) -> None:
+        self.z, self.w, self.a, self.b, self.dtype = z, w, a, b, dtype
+        self.layer = layer
+        self.label = f"gemm_bias(out=Z{layer})"
+        self.axes = tuple(i for i, n in enumerate(b) if n == 1 and z[i] != 1)
+        # Row halves for the 2-D layer of a network: W (n, k), A (k, m), b (n, 1).
+        self.rows = (len(z) == len(w) == len(a) == len(b) == 2 and b[0] == z[0]
+                     and self.axes == (1,))
+        #: ``[W | b]``, whose two parts are W's and b's data, when the bias is folded in.
+        self.pack: np.ndarray | None = None
+        #: Set when the next layer's packed product reads this output: it gets a row of ones.
+        self.ones_row = False
+        self._packed_grad: tuple[str, str, str] | None = None  # g, and [dW | db]'s two parts
+        self._A1 = ""  # the name of [A; 1] in the replay's source
 
-    def scratch(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        key = (shape, np.dtype(dtype).str)
-        if key not in self._scratch:
-            self._scratch[key] = self.new(shape, dtype)
-        return self._scratch[key]
+    def output(self, code: Code, inputs: list[str]) -> str:
+        if not self.ones_row:
+            return code.buffer(f"Z{self.layer}", self.z, self.dtype)
+        n, m = self.z
+        ones = code.buffer(f"Z{self.layer}_1", (n + 1, m), self.dtype)
+        code.namespace[ones][-1] = 1.0  # written once: replays write the rows above it
+        out = code.part(ones, f"Z{self.layer}", np.s_[:-1])
+        code.ones_rows[out] = ones
+        return out
 
-
-def gemm_bias(z_shape: tuple[int, ...], w_shape: tuple[int, ...], a_shape: tuple[int, ...],
-               b_shape: tuple[int, ...], dtype: np.dtype, buffers: Buffers, a_grad: bool
-               ) -> Callable[..., tuple[np.ndarray, Rules]]:
-    Z, dW, db = buffers.new(z_shape, dtype), buffers.new(w_shape, dtype), buffers.new(
-        b_shape, dtype)
-    dA = buffers.new(a_shape, dtype, exclusive=True) if a_grad else Z
-    axes = tuple(i for i, n in enumerate(b_shape) if n == 1 and z_shape[i] != 1)
-    # Row halves on two cores (compiler._parallel) for the 2-D layer of a network: W (n, k),
-    # A (k, m), b (n, 1); anything else runs whole.
-    rows = (len(z_shape) == len(w_shape) == len(a_shape) == len(b_shape) == 2
-            and b_shape[0] == z_shape[0] and axes == (1,))
-    # below MIN_ELEMENTS no call would split: skip halves' per-call checks (same floats)
-    rows = rows and _big(z_shape, w_shape, a_shape, b_shape)
-
-    def kernel(W: np.ndarray, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, Rules]:
-        def forward(w: np.ndarray, z: np.ndarray, bias: np.ndarray) -> None:
-            np.matmul(w, A, out=z)  # Z = W @ A + b, as matmul then add: the same floats
-            np.add(z, bias, out=z)
-
-        if rows:
-            halves(forward, W, Z, b)
-        else:
-            forward(W, Z, b)
-
-        def d_w(g: np.ndarray) -> np.ndarray:
-            if rows:
-                halves(lambda g_rows, dw_rows: np.matmul(g_rows, A.T, out=dw_rows), g, dW)
-                return dW
-            return np.matmul(g, A.T, out=dW)
-
-        def d_a(g: np.ndarray) -> np.ndarray:
-            if rows:
-                halves(lambda wt_rows, da_rows: np.matmul(wt_rows, g, out=da_rows), W.T, dA)
-                return dA
-            return np.matmul(W.T, g, out=dA)
-
-        def d_b(g: np.ndarray) -> np.ndarray:
-            if not axes:
-                np.copyto(db, g)
-                return db
-            if rows:
-                halves(lambda g_rows, db_rows: np.add.reduce(g_rows, axis=1, keepdims=True,
-                                                             out=db_rows), g, db)
-                return db
-            return np.add.reduce(g, axis=axes, keepdims=True, out=db)
-
-        return Z, (d_w, d_a, d_b)
-
-    KERNELS.add(kernel)
-    return kernel
-
-
-def activation(name: str, shape: tuple[int, ...], dtype: np.dtype, buffers: Buffers
-                ) -> Callable[..., tuple[np.ndarray, Rules]]:
-    tmp = buffers.scratch(shape, dtype)
-    mask = buffers.scratch(shape, bool) if name == "relu" else tmp
-    exclusive = buffers.exclusive
-    own: list[np.ndarray] = []
-    split = halves if _big(shape) else _whole  # small: no per-call split checks
-
-    def out_for(g: np.ndarray) -> np.ndarray:
-        """g itself when it is a kernel's gradient buffer (dead after this rule), else a
-        buffer of this kernel's own, made on first use."""
-        if id(g) in exclusive:
-            return g
-        if not own:
-            own.append(buffers.new(shape, dtype))
-        return own[0]
-
-    if name == "sigmoid":
-
-        def forward(y: np.ndarray) -> None:  # in place: the product is read by nothing else
-            np.negative(y, out=y)
-            np.exp(y, out=y)  # e^−x overflows to inf for x < −709: the replay ignores it
-            y += 1.0
-            np.reciprocal(y, out=y)
-
-        def backward(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
-            np.multiply(g, y, out=dx)  # g·y·(1−y), in the eager op's order
-            np.subtract(1.0, y, out=t)
-            np.multiply(dx, t, out=dx)
-
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = x
-            split(forward, y)
-
-            def rule(g: np.ndarray) -> np.ndarray:
-                dx = out_for(g)
-                split(backward, g, y, dx, tmp)
-                return dx
-
-            return y, (rule,)
-
-    elif name == "tanh":
-
-        def backward(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
-            np.multiply(y, y, out=t)  # g·(1−y²)
-            np.subtract(1.0, t, out=t)
-            np.multiply(g, t, out=dx)
-
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = x
-            split(lambda rows: np.tanh(rows, out=rows), y)
-
-            def rule(g: np.ndarray) -> np.ndarray:
-                dx = out_for(g)
-                split(backward, g, y, dx, tmp)
-                return dx
-
-            return y, (rule,)
-
-    else:
-
-        def backward(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
-            np.greater(y, 0.0, out=t)  # g·[x > 0]; x > 0 exactly where y > 0 (t: the mask)
-            np.multiply(g, t, out=dx)
-
-        def kernel(x: np.ndarray) -> tuple[np.ndarray, Rules]:
-            y = x
-            split(lambda rows: np.maximum(rows, 0.0, out=rows), y)
-
-            def rule(g: np.ndarray) -> np.ndarray:
-                dx = out_for(g)
-                split(backward, g, y, dx, mask)
-                return dx
-
-            return y, (rule,)
-
-    KERNELS.add(kernel)
-    return kernel
-
-
-def bce_logits(shape: tuple[int, ...], dtype: np.dtype, floor: float | None,
-                buffers: Buffers) -> Callable[..., tuple[np.ndarray, Rules]]:
-    n = int(np.prod(shape))
-    s, t, dz = buffers.new(shape, dtype), buffers.scratch(shape, dtype), buffers.new(shape, dtype)
-    J = buffers.new((), dtype)
-    # each −ln term is at most −ln(floor), in the dtype (≈ 99.98 for float32, as eager)
-    cap = 0.0 if floor is None else -float(np.log(np.asarray(floor, dtype=dtype)))
-
-    def kernel(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Rules]:
-        # s = softplus(z) = max(z, 0) + ln(1 + e^−|z|), finite for every z
-        np.abs(z, out=t)
-        saturated = floor is not None and float(t.max(initial=0.0)) >= cap - 1.0
-        np.negative(t, out=t)
-        np.exp(t, out=t)
-        np.log1p(t, out=t)
-        np.maximum(z, 0.0, out=s)
-        np.add(s, t, out=s)
-        if saturated:  # keep the −100 floor of each log term, as the eager clip does
-            np.subtract(s, z, out=t)  # −ln a = softplus(−z)
-            np.minimum(t, cap, out=t)
-            np.multiply(t, y, out=t)
-            np.minimum(s, cap, out=dz)  # −ln(1 − a) = softplus(z)
-            np.multiply(dz, 1.0 - y, out=dz)
-            np.add(t, dz, out=t)
-        else:  # y·softplus(−z) + (1−y)·softplus(z) = softplus(z) − y·z
-            np.multiply(y, z, out=t)
-            np.subtract(s, t, out=t)
-        J[()] = np.add.reduce(t, axis=None) / n
-
-        def rule(g: np.ndarray) -> np.ndarray:  # g·(σ(z) − y)/n, σ(z) = e^(z − softplus(z))
-            np.subtract(z, s, out=dz)
-            np.exp(dz, out=dz)
-            if saturated:  # no gradient through a floored term
-                np.subtract(dz, 1.0, out=t)
-                np.multiply(t, y, out=t)
-                np.multiply(t, np.subtract(s, z) < cap, out=t)
-                np.multiply(dz, 1.0 - y, out=dz)
-                np.multiply(dz, s < cap, out=dz)
-                np.add(dz, t, out=dz)
+    def forward(self, code: Code, inputs: list[str], out: str) -> None:
+        W, A, b = inputs
+        split = self.rows and code.splits(self.z, self.w)
+        if self.pack is not None:
+            Wb = code.bind(f"{W}_{b}", self.pack)
+            A1 = self._A1 = self._with_ones(code, A)
+            if split:
+                code.line(f"halves(product_rows, {Wb}, {out}, whole=({A1},))")
             else:
-                np.subtract(dz, y, out=dz)
-            return np.multiply(dz, g / n, out=dz)
+                code.line(f"matmul({Wb}, {A1}, out={out})  # [{W} | {b}]·[{A}; 1]")
+            return
+        if split:
+            code.line(f"halves(gemm_bias_rows, {W}, {out}, {b}, whole=({A},))")
+            return
+        code.line(f"matmul({W}, {A}, out={out})")
+        code.line(f"add({out}, {b}, out={out})")
 
-        return J, (rule,)
+    def _with_ones(self, code: Code, A: str) -> str:
+        """``[A; 1]``: the buffer A lives in when it has the row of ones, else a buffer that A
+        is copied into at every replay."""
+        full = code.ones_rows.get(code.storage(A))
+        if full is None:
+            k, m = self.a
+            full = code.buffer(f"{A}_1", (k + 1, m), self.dtype)
+            code.namespace[full][-1] = 1.0
+            rows = code.part(full, f"{A}_rows", np.s_[:-1])
+            code.line(f"copyto({rows}, {A})")
+        return full
 
-    KERNELS.add(kernel)
-    return kernel
+    def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
+        W, A, b = inputs
+        split = self.rows and code.splits(self.z, self.w)
+        if index == 1:
+            dA = code.buffer(f"d{A}", self.a, self.dtype)
+            if split:
+                code.line(f"halves(product_rows, {W}.T, {dA}, whole=({g},))")
+            else:
+                code.line(f"matmul({W}.T, {g}, out={dA})")
+            return dA
+        if self.pack is not None:
+            if self._packed_grad is None or self._packed_grad[0] != g:
+                dWb = code.buffer(f"d{W}_{b}", self.pack.shape, self.dtype)
+                dW = code.part(dWb, f"d{W}", np.s_[:, :-1])
+                db = code.part(dWb, f"d{b}", np.s_[:, -1:])
+                A1 = self._A1
+                if split:
+                    code.line(f"halves(product_rows, {g}, {dWb}, whole=({A1}.T,))")
+                else:
+                    code.line(f"matmul({g}, {A1}.T, out={dWb})  # [d{W} | d{b}]")
+                self._packed_grad = (g, dW, db)
+                code.packed_grads[dWb] = (dW, db)
+            return self._packed_grad[1] if index == 0 else self._packed_grad[2]
+        if index == 0:
+            dW = code.buffer(f"d{W}", self.w, self.dtype)
+            if split:
+                code.line(f"halves(product_rows, {g}, {dW}, whole=({A}.T,))")
+            else:
+                code.line(f"matmul({g}, {A}.T, out={dW})")
+            return dW
+        db = code.buffer(f"d{b}", self.b, self.dtype)
+        if not self.axes:
+            code.line(f"copyto({db}, {g})")
+        elif split:
+            code.line(f"halves(row_sums, {g}, {db})")
+        else:
+            code.line(f"add.reduce({g}, axis={self.axes!r}, keepdims=True, out={db})")
+        return db
+
+
+def pack_bias(W: Any, b: Any) -> np.ndarray | None:
+    """Make the data of a weight ``W`` (n, k) and its bias ``b`` (n, 1) the two parts of one
+    array ``[W | b]`` (n, k + 1) and return it, so that one product computes ``W @ A + b``;
+    or return None where that cannot be done without changing what a user sees.
+
+    The values stay the same and ``W.data``/``b.data`` become views of the new array (updates
+    in place reach it, as PyTorch's ``RNN.flatten_parameters`` does for its weights). It is
+    done only when nothing but the tensors holds the old arrays (an array you took from
+    ``W.data`` would silently stop following the parameter) and only for C-ordered float
+    arrays of matching dtype; a pair packed before (by another plan) is reused as it is.
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> W = Tensor(np.ones((2, 3)), requires_grad=True)
+    >>> b = Tensor(np.zeros((2, 1)), requires_grad=True)
+    >>> Wb = pack_bias(W, b)
+    >>> Wb.shape, W.data.base is Wb, b.data.base is Wb
+    ((2, 4), True, True)
+    >>> pack_bias(W, b) is Wb      # packed already: the same array
+    True
+    """
+    if W is None or b is None or W is b:
+        return None
+    # before any local name holds the arrays: a fresh pack needs them held by the tensors only
+    alone = _held_only_by_its_tensor(W) and _held_only_by_its_tensor(b)
+    w, bias = W.data, b.data
+    if w.ndim != 2 or bias.shape != (w.shape[0], 1) or w.dtype != bias.dtype:
+        return None
+    n, k = w.shape
+    base = w.base
+    if base is not None and base is bias.base and base.shape == (n, k + 1) and (
+            w.__array_interface__ == base[:, :-1].__array_interface__
+            and bias.__array_interface__ == base[:, -1:].__array_interface__):
+        return base
+    if not alone or base is not None or bias.base is not None or not w.flags.c_contiguous:
+        return None
+    packed = np.empty((n, k + 1), w.dtype)
+    packed[:, :-1] = w
+    packed[:, -1:] = bias
+    W.data, b.data = packed[:, :-1], packed[:, -1:]
+    return packed
+
+
+def _held_only_by_its_tensor(t: Any) -> bool:
+    """Whether nothing but ``t`` holds ``t.data`` (no user variable, view or saved graph):
+    its reference count is what a tensor's own array shows, measured the same way."""
+    return sys.getrefcount(t.data) <= sys.getrefcount(_ALONE.data)
+
+
+class Activation(Kernel):
+    """``sigmoid``, ``tanh`` or ``relu`` of a product, in place in the product's buffer (nothing
+    else reads it); the rule writes into the incoming gradient's buffer when that buffer is the
+    kernel's alone, and uses the saved output's buffer for its temporary when nothing reads the
+    output any more. Bit for bit the eager ops.
+    """
+
+    rules_read_output = True  # g·y·(1−y), g·(1−y²), g·[y > 0]
+
+    def __init__(self, name: str, shape: Shape, dtype: np.dtype, layer: int) -> None:
+        self.name = name
+        self.shape, self.dtype = shape, dtype
+        self.layer = layer
+        self.label = f"{name}(in place, Z{layer})"
+
+    def output(self, code: Code, inputs: list[str]) -> str:
+        return code.alias(inputs[0], f"A{self.layer}")
+
+    def forward(self, code: Code, inputs: list[str], out: str) -> None:
+        y = out
+        if code.splits(self.shape):
+            code.quiet_overflow = code.quiet_overflow or self.name == "sigmoid"
+            code.line(f"halves({self.name}_in_place, {y})")
+        elif self.name == "sigmoid":  # 1/(1+e^−x) as the eager op computes it
+            code.quiet_overflow = True
+            code.line(f"negative({y}, out={y})")
+            code.line(f"exp({y}, out={y})")
+            code.line(f"add({y}, 1.0, out={y})")
+            code.line(f"reciprocal({y}, out={y})")
+        elif self.name == "tanh":
+            code.line(f"tanh({y}, out={y})")
+        else:
+            code.line(f"maximum({y}, 0.0, out={y})")
+
+    def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
+        y = out
+        dx = g if code.writable(g) else code.buffer(f"d{inputs[0]}", self.shape, self.dtype)
+        if self.name == "relu":
+            t = code.scratch(self.shape, bool)
+        else:  # y's buffer holds the temporary once nothing reads y any more
+            t = y if code.writable(y) else code.scratch(self.shape, self.dtype)
+        if code.splits(self.shape):
+            code.line(f"halves({self.name}_rule, {g}, {y}, {dx}, {t})")
+            return dx
+        if self.name == "sigmoid":  # g·y·(1−y), in the eager op's order
+            code.line(f"multiply({g}, {y}, out={dx})")
+            code.line(f"subtract(1.0, {y}, out={t})")
+            code.line(f"multiply({dx}, {t}, out={dx})")
+        elif self.name == "tanh":  # g·(1−y²)
+            code.line(f"multiply({y}, {y}, out={t})")
+            code.line(f"subtract(1.0, {t}, out={t})")
+            code.line(f"multiply({g}, {t}, out={dx})")
+        else:  # g·[x > 0]; x > 0 exactly where y > 0
+            code.line(f"greater({y}, 0.0, out={t})")
+            code.line(f"multiply({g}, {t}, out={dx})")
+        return dx
+
+
+class BceLogits(Kernel):
+    """The article's cost of ``A = sigmoid(Z)``, ``−mean(Y·ln A + (1−Y)·ln(1−A))``, in the
+    stable logits form: ``mean(softplus(Z) − Y·Z)`` with ``softplus(z) = ln(1 + e^z)``
+    (numpy's ``logaddexp(0, z)``: ``max(z, 0) + ln(1 + e^−|z|)``, finite for every z);
+    gradient ``(σ(Z) − Y)/n`` with ``σ(z) = e^(z − softplus(z))``.
+
+    With the loss's clip at ``floor`` (``nn.binary_cross_entropy``), each log term keeps its
+    floor (``−ln a ≤ −ln floor``, 100 in float64) and a floored term passes no gradient, as in
+    eager; that branch (:func:`bce_floored`) runs only when some ``|z|`` comes near the floor.
+    """
+
+    name = "bce_logits"
+    label = "bce_logits"
+
+    def __init__(self, shape: Shape, dtype: np.dtype, floor: float | None) -> None:
+        self.shape, self.dtype = shape, dtype
+        self.n = int(np.prod(shape))
+        # each −ln term is at most −ln(floor), in the dtype (≈ 99.98 for float32, as eager)
+        self.cap = None if floor is None else -float(np.log(np.asarray(floor, dtype=dtype)))
+
+    def output(self, code: Code, inputs: list[str]) -> str:
+        return code.buffer("J", (), self.dtype)
+
+    def forward(self, code: Code, inputs: list[str], out: str) -> None:
+        z, y = inputs
+        self.s = s = code.buffer("softplus", self.shape, self.dtype)
+        self.t = t = code.scratch(self.shape, self.dtype)
+        code.line(f"logaddexp(0.0, {z}, out={s})  # softplus(z) = ln(1 + e^z)")
+        if self.cap is not None:
+            self.saturated = code.local("saturated")
+            near = repr(self.cap - 1.0)
+            code.line(f"{self.saturated} = (maximum.reduce({z}, axis=None) >= {near} "
+                      f"or minimum.reduce({z}, axis=None) <= -{near})")
+            code.line(f"if {self.saturated}:  # keep the floor of each log term")
+            code.line(f"    bce_floored({z}, {y}, {s}, {t}, {out}, {self.cap!r})")
+            code.line("else:  # y·softplus(−z) + (1−y)·softplus(z) = softplus(z) − y·z")
+            indent = "    "
+        else:
+            indent = ""
+        code.line(f"{indent}multiply({y}, {z}, out={t})")
+        code.line(f"{indent}subtract({s}, {t}, out={t})")
+        code.line(f"{indent}{out}[()] = add.reduce({t}, axis=None) / {self.n}")
+
+    def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
+        z, y = inputs
+        dz = code.buffer(f"d{z}", self.shape, self.dtype)
+        s, n = self.s, self.n
+        if self.cap is not None:
+            code.line(f"if {self.saturated}:  # no gradient through a floored term")
+            code.line(f"    bce_floored_grad({z}, {y}, {s}, {self.t}, {dz}, {self.cap!r})")
+            code.line("else:  # σ(z) − y")
+            indent = "    "
+        else:
+            indent = ""
+        code.line(f"{indent}subtract({z}, {s}, out={dz})")
+        code.line(f"{indent}exp({dz}, out={dz})")
+        code.line(f"{indent}subtract({dz}, {y}, out={dz})")
+        if g in code.constants:  # the seed of backward(): g/n computed once, here
+            scale = code.bind(f"{g}_over_n", np.asarray(code.namespace[g] / n))
+            code.line(f"multiply({dz}, {scale}, out={dz})  # ·g/n")
+        else:
+            code.line(f"multiply({dz}, {g} / {n}, out={dz})")
+        return dz
+
+
+# --------------------------------------------------------------------------------------------
+# helpers the generated code calls: the floored cost, and row halves for two cores
+# --------------------------------------------------------------------------------------------
+
+
+def bce_floored(z: np.ndarray, y: np.ndarray, s: np.ndarray, t: np.ndarray, J: np.ndarray,
+                cap: float) -> None:
+    """The cost with each log term floored: ``mean(y·min(softplus(−z), cap) +
+    (1−y)·min(softplus(z), cap))``, into ``J`` (``s`` holds softplus(z); ``t`` is scratch).
+
+    Examples
+    --------
+    >>> z, y = np.array([[1000.0, 0.0]]), np.array([[0.0, 1.0]])
+    >>> s, t, J = np.logaddexp(0.0, z), np.empty((1, 2)), np.empty(())
+    >>> bce_floored(z, y, s, t, J, 100.0)
+    >>> round(float(J), 6)             # (100 + ln 2) / 2
+    50.346574
+    """
+    np.subtract(s, z, out=t)  # −ln a = softplus(−z)
+    np.minimum(t, cap, out=t)
+    np.multiply(t, y, out=t)
+    t += (1.0 - y) * np.minimum(s, cap)  # −ln(1 − a) = softplus(z)
+    J[()] = np.add.reduce(t, axis=None) / t.size
+
+
+def bce_floored_grad(z: np.ndarray, y: np.ndarray, s: np.ndarray, t: np.ndarray,
+                     dz: np.ndarray, cap: float) -> None:
+    """``σ(z) − y`` with no gradient through a floored term, into ``dz`` (before ``g/n``).
+
+    Examples
+    --------
+    >>> z, y = np.array([[1000.0, 0.0]]), np.array([[0.0, 1.0]])
+    >>> s, t, dz = np.logaddexp(0.0, z), np.empty((1, 2)), np.empty((1, 2))
+    >>> bce_floored_grad(z, y, s, t, dz, 100.0)
+    >>> dz                              # the floored term at z = 1000 passes nothing
+    array([[ 0. , -0.5]])
+    """
+    np.subtract(z, s, out=dz)
+    np.exp(dz, out=dz)  # σ(z)
+    np.subtract(dz, 1.0, out=t)  # d/dz of y·softplus(−z) is y·(σ(z) − 1)
+    np.multiply(t, y, out=t)
+    np.multiply(t, np.subtract(s, z) < cap, out=t)
+    np.multiply(dz, 1.0 - y, out=dz)  # d/dz of (1−y)·softplus(z) is (1−y)·σ(z)
+    np.multiply(dz, s < cap, out=dz)
+    np.add(dz, t, out=dz)
+
+
+def gemm_bias_rows(w: np.ndarray, z: np.ndarray, b: np.ndarray, a: np.ndarray) -> None:
+    """``z = w @ a + b`` for a block of rows (the product, then the bias in place).
+
+    Examples
+    --------
+    >>> z = np.empty((2, 1))
+    >>> gemm_bias_rows(np.eye(2), z, np.ones((2, 1)), np.array([[2.0], [3.0]]))
+    >>> z.ravel()
+    array([3., 4.])
+    """
+    np.matmul(w, a, out=z)
+    np.add(z, b, out=z)
+
+
+def product_rows(left: np.ndarray, out: np.ndarray, right: np.ndarray) -> None:
+    """``out = left @ right`` for a block of rows of ``left``.
+
+    Examples
+    --------
+    >>> out = np.empty((1, 1))
+    >>> product_rows(np.array([[1.0, 2.0]]), out, np.array([[3.0], [4.0]]))
+    >>> out
+    array([[11.]])
+    """
+    np.matmul(left, right, out=out)
+
+
+def row_sums(g: np.ndarray, out: np.ndarray) -> None:
+    """``out = Σ g`` along axis 1, for a block of rows.
+
+    Examples
+    --------
+    >>> out = np.empty((1, 1))
+    >>> row_sums(np.array([[1.0, 2.0]]), out)
+    >>> out
+    array([[3.]])
+    """
+    np.add.reduce(g, axis=1, keepdims=True, out=out)
+
+
+def sgd_rows(g: np.ndarray, scratch: np.ndarray, p: np.ndarray, lr: float) -> None:
+    """``p -= lr·g`` for a block of rows, as ``SGD.step`` computes it (``lr·g`` first).
+
+    Examples
+    --------
+    >>> p, scratch = np.array([1.0]), np.empty(1)
+    >>> sgd_rows(np.array([2.0]), scratch, p, 0.25)
+    >>> p
+    array([0.5])
+    """
+    np.multiply(g, lr, out=scratch)
+    np.subtract(p, scratch, out=p)
+
+
+def sigmoid_in_place(y: np.ndarray) -> None:
+    """``y = 1/(1+e^−y)`` in place, in the eager op's order.
+
+    Examples
+    --------
+    >>> y = np.array([0.0])
+    >>> sigmoid_in_place(y)
+    >>> y
+    array([0.5])
+    """
+    np.negative(y, out=y)
+    np.exp(y, out=y)  # e^−x overflows to inf for x < −709: the replay ignores it
+    np.add(y, 1.0, out=y)
+    np.reciprocal(y, out=y)
+
+
+def tanh_in_place(y: np.ndarray) -> None:
+    """``y = tanh y`` in place.
+
+    Examples
+    --------
+    >>> y = np.array([0.0])
+    >>> tanh_in_place(y)
+    >>> y
+    array([0.])
+    """
+    np.tanh(y, out=y)
+
+
+def relu_in_place(y: np.ndarray) -> None:
+    """``y = max(y, 0)`` in place.
+
+    Examples
+    --------
+    >>> y = np.array([-1.0, 2.0])
+    >>> relu_in_place(y)
+    >>> y
+    array([0., 2.])
+    """
+    np.maximum(y, 0.0, out=y)
+
+
+def sigmoid_rule(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
+    """``dx = g·y·(1−y)`` (``t``: scratch, which may be ``y``'s own buffer once y is dead).
+
+    Examples
+    --------
+    >>> dx, t = np.empty(1), np.empty(1)
+    >>> sigmoid_rule(np.array([1.0]), np.array([0.5]), dx, t)
+    >>> dx
+    array([0.25])
+    """
+    np.multiply(g, y, out=dx)
+    np.subtract(1.0, y, out=t)
+    np.multiply(dx, t, out=dx)
+
+
+def tanh_rule(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
+    """``dx = g·(1−y²)``.
+
+    Examples
+    --------
+    >>> dx, t = np.empty(1), np.empty(1)
+    >>> tanh_rule(np.array([1.0]), np.array([0.5]), dx, t)
+    >>> dx
+    array([0.75])
+    """
+    np.multiply(y, y, out=t)
+    np.subtract(1.0, t, out=t)
+    np.multiply(g, t, out=dx)
+
+
+def relu_rule(g: np.ndarray, y: np.ndarray, dx: np.ndarray, mask: np.ndarray) -> None:
+    """``dx = g·[y > 0]`` (``mask``: a boolean scratch array).
+
+    Examples
+    --------
+    >>> dx, mask = np.empty(2), np.empty(2, bool)
+    >>> relu_rule(np.array([1.0, 1.0]), np.array([0.0, 2.0]), dx, mask)
+    >>> dx
+    array([0., 1.])
+    """
+    np.greater(y, 0.0, out=mask)
+    np.multiply(g, mask, out=dx)
+
+
+_ALONE = type("_Holder", (), {"data": None})()  # an array held by one object only
+_ALONE.data = np.empty(0)
+
+#: What the generated code may call by name, besides numpy's ufuncs.
+HELPERS: dict[str, Any] = {
+    f.__name__: f for f in (
+        bce_floored, bce_floored_grad, gemm_bias_rows, product_rows, row_sums, sgd_rows,
+        sigmoid_in_place, tanh_in_place, relu_in_place, sigmoid_rule, tanh_rule, relu_rule,
+    )
+}

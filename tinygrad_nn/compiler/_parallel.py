@@ -91,10 +91,11 @@ class TwoCores:
                 blas.set_num_threads(_state["saved_threads"])
 
 
-def halves(kernel: Callable[..., Any], *arrays: np.ndarray) -> None:
-    """``kernel(*arrays)``, or inside :class:`TwoCores` and for big arrays, ``kernel`` on the
-    top row halves here and on the bottom halves on the worker thread (each array is split
-    along its first axis; ``kernel`` must only write rows of its own arguments).
+def halves(kernel: Callable[..., Any], *arrays: np.ndarray, whole: tuple[Any, ...] = ()) -> None:
+    """``kernel(*arrays, *whole)``, or inside :class:`TwoCores` and for big arrays, ``kernel``
+    on the top row halves here and on the bottom halves on the worker thread (each of
+    ``arrays`` is split along its first axis, ``whole`` is passed to both; ``kernel`` must only
+    write rows of its own arguments).
 
     Examples
     --------
@@ -107,11 +108,11 @@ def halves(kernel: Callable[..., Any], *arrays: np.ndarray) -> None:
     first = arrays[0]
     if (not getattr(_local, "active", False) or first.ndim == 0 or first.shape[0] < 2
             or max(a.size for a in arrays) < MIN_ELEMENTS):  # (an outer product: big output)
-        kernel(*arrays)
+        kernel(*arrays, *whole)
         return
     half = first.shape[0] // 2
-    bottom = _state["pool"].submit(kernel, *(a[half:] for a in arrays))
+    bottom = _state["pool"].submit(kernel, *(a[half:] for a in arrays), *whole)
     try:
-        kernel(*(a[:half] for a in arrays))
+        kernel(*(a[:half] for a in arrays), *whole)
     finally:
         bottom.result()

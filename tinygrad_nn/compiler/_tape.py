@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nn.compiler._kernels import Kernel
 from tinygrad_nn.tensor import Tensor
 
 __all__ = [
@@ -45,6 +46,8 @@ class Slot:
     arg: int = -1
     cast: bool = False
     producer: int = -1
+    from_tensor: bool = False  # an input given as a Tensor (its .data is loaded)
+    name: str | None = None  # the tensor's name, if any: the replay's source uses it
 
 
 @dataclass
@@ -58,7 +61,7 @@ class GradRef:
 @dataclass
 class OpEvent:
     name: str
-    forward: Callable[..., Any]
+    forward: Callable[..., Any] | Kernel  # the op's forward, or the kernel a pass put there
     inputs: list[Any]  # Slot indices (a list of them for sequence ops)
     sequence: bool
     rest: tuple[Any, ...]

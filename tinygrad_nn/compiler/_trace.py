@@ -242,7 +242,8 @@ class Tracer:
         self._start_seq = Tensor._leaf(np.empty(0))._seq
         traced_args = list(args)
         for i, array, t in self._inputs:
-            slot = self._new_slot("input", array, arg=i)
+            slot = self._new_slot("input", array, arg=i, from_tensor=t is not None,
+                                  name=None if t is None else t.name)
             if t is None:  # a numpy argument: numpy work on it is recorded too (1 - Y)
                 view = array.view(TracedArray)
                 view._slot = slot
@@ -318,11 +319,12 @@ class Tracer:
                 "optimizer"
             )
         if t._seq < self._start_seq and t.is_leaf:
-            return self._new_slot("leaf", t.data, tensor=t)
+            return self._new_slot("leaf", t.data, tensor=t, name=t.name)
         # Made during the step from something unknown: a copy of an input, or a constant.
-        for i, array, _ in self._inputs:
+        for i, array, given in self._inputs:
             if array.shape == t.data.shape and np.array_equal(array, t.data):
-                return self._new_slot("input", t.data, arg=i, cast=True)
+                return self._new_slot("input", t.data, arg=i, cast=True,
+                                      from_tensor=given is not None, name=t.name)
         return self._new_slot("const", t.data)
 
     def _value_ref(self, x: Any) -> Any:

@@ -26,6 +26,7 @@ The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
 
 from __future__ import annotations
 
+import builtins
 import functools
 import types
 from collections.abc import Callable
@@ -35,6 +36,7 @@ import numpy as np
 
 from tinygrad_nn import modes
 from tinygrad_nn.compiler._trace import CompileError, Tracer
+from tinygrad_nn.compiler.codegen import Code
 from tinygrad_nn.compiler.plan import Plan
 from tinygrad_nn.tensor import Tensor
 
@@ -162,6 +164,10 @@ class CompiledFunction:
         return self._last
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        last = self._last
+        if last is not None and not kwargs and last.accepts(args):  # the common case, fast
+            self.replays += 1
+            return last.replay(args)
         if modes.is_anomaly_enabled():
             return self.fn(*args, **kwargs)  # eager: the anomaly checks name the op
         key = _signature(args, kwargs)
@@ -200,8 +206,73 @@ class CompiledFunction:
         self.traces += 1
         self._plans[key] = plan
         self._free = _free_objects(self.fn)
+        plan.accepts = _guard(plan, flat if not kwargs else None, self._free)
         self._last = plan
         return result
+
+
+def _guard(plan: Plan, args: tuple[Any, ...] | None, free: list[tuple[Any, str, Any]]
+           ) -> Callable[[tuple[Any, ...]], bool]:
+    """A generated function that says, in one expression, whether positional ``args`` have the
+    plan's signature and the plan still holds (what :func:`_signature`,
+    :meth:`Plan.still_valid` and :func:`_still_bound` check, written out for this plan). It
+    may say no where the full check says yes (then the full check runs), never the reverse.
+    """
+    if args is None:  # keyword arguments: the full check every time
+        return lambda args: False
+    code = Code(threads=1)
+    state, contents = code.bind("state", modes.state), code.bind("contents", _cell)
+    code.bind("Tensor", Tensor)
+    code.bind("ndarray", np.ndarray)
+    tests = [f"not {state}.anomaly_enabled", f"{state}.grad_enabled is {modes.is_grad_enabled()}",
+             f"len(args) == {len(args)}"]
+    for i, a in enumerate(args):
+        item = f"args[{i}]"
+        if isinstance(a, Tensor):
+            tests.append(f"type({item}) is Tensor and {item}.data.shape == {a.data.shape!r} and "
+                         f"{item}.data.dtype == {code.bind('dtype', a.data.dtype)} and "
+                         f"{item}._requires_grad is {a._requires_grad}")
+        elif isinstance(a, np.ndarray):
+            tests.append(f"type({item}) is ndarray and {item}.shape == {a.shape!r} and "
+                         f"{item}.dtype == {code.bind('dtype', a.dtype)}")
+        elif a is None or isinstance(a, (bool, int, float, str)):
+            tests.append(f"type({item}) is {type(a).__name__} and {item} == {a!r}")
+        else:
+            tests.append(f"id({item}) == {id(a)}")
+    for t, data, requires_grad in plan.expected:
+        tensor, array = code.bind("tensor", t), code.bind("data", data)
+        tests.append(f"{tensor}.data is {array} and {tensor}._requires_grad is {requires_grad}")
+    for module, training in plan.tape.modules:
+        tests.append(f"{code.bind('module', module)}.training is {training}")
+    for owner, params in plan.tape.optimizers:
+        same = code.bind("same_items", _same_items)
+        tests.append(f"{same}({code.bind('optimizer', owner)}.params, "
+                     f"{code.bind('params', tuple(params))})")
+    for namespace, name, obj in free:
+        value = (f"{code.bind('namespace', namespace)}.get({name!r})"
+                 if isinstance(namespace, dict) else f"{contents}({code.bind('cell', namespace)})")
+        tests.append(f"{value} is {code.bind(name, obj)}")
+    source = "def accepts(args):\n    return (" + "\n            and ".join(tests) + ")\n"
+    exec(builtins.compile(source, "<tinygrad_nn guard>", "exec"), code.namespace)
+    accepts = code.namespace["accepts"]
+    accepts.source = source
+    return accepts
+
+
+def _same_items(current: list[Any], traced: tuple[Any, ...]) -> bool:
+    if len(current) != len(traced):
+        return False
+    for a, b in zip(current, traced):  # noqa: B905
+        if a is not b:
+            return False
+    return True
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return _cell
 
 
 def compile(

@@ -15,9 +15,13 @@ The passes, in order:
    its −100 floor, so the value is the eager one wherever eager has it right. Where the composed
    formula loses the value to rounding (``1 − A`` rounds to 0 for Z > 36.7 in float64), the
    kernel gives the true value instead of the floor.
-2. ``gemm_bias`` — ``matmul(W, A)`` followed by ``add(·, b)``: the product into a planned
-   buffer, the bias added in place (``np.matmul(W, A, out=Z); Z += b``); its backward writes
-   ``dW``, ``dA``, ``db`` into planned buffers.
+2. ``gemm_bias`` — ``matmul(W, A)`` followed by ``add(·, b)``. When W and b are parameters
+   that only this product reads, the bias is folded into the product, as the fastest
+   hand-written step does: W and b become the two parts of one array ``[W | b]`` (their
+   ``.data`` are views of it, see :func:`~tinygrad_nn.compiler._kernels.pack_bias`) and ``A``
+   gets a row of ones, so one product gives ``Z = [W | b]·[A; 1]`` and, backward, one product
+   gives ``[dW | db] = g·[A; 1]ᵀ``. Otherwise the product goes into a planned buffer and the
+   bias is added in place. ``dA`` goes into a planned buffer.
 3. activations — ``sigmoid``, ``tanh``, ``relu`` of a product: computed in place in the
    product's buffer (nothing else reads it), backward into a planned buffer.
 4. dead code — recorded work nothing uses (a check's ``(Y < 0).any()``) is dropped.
@@ -31,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn.compiler._kernels import Buffers, activation, bce_logits, gemm_bias
+from tinygrad_nn.compiler._kernels import Activation, BceLogits, GemmBias, pack_bias
 from tinygrad_nn.compiler._trace import (
     BackwardEvent,
     BackwardNode,
@@ -250,7 +254,6 @@ def optimize(tape: Tape) -> Tape:
     tape.recorded = list(events)
     replaced: dict[int, OpEvent | None] = {}  # event index -> new event (None: removed)
     remove_nodes: set[int] = set()
-    buffers = Buffers(tape)
 
     # 1. the article's cost of a sigmoid -> bce_logits
     for index, event in enumerate(events):
@@ -261,14 +264,14 @@ def optimize(tape: Tape) -> Tape:
             continue
         Z, Y, A = match["Z"], match["Y"], match["A"]
         z = tape.slots[Z]
-        kernel = bce_logits(z.shape, z.dtype, match["floor"], buffers)
+        cost = BceLogits(z.shape, z.dtype, match["floor"])
         recorded = [match["sigmoid"], *match["used"]]
         for i in match["used"]:
             replaced[i] = None
         if not match["keep_sigmoid"]:
             replaced[match["sigmoid"]] = None
         z_grad = events[match["sigmoid"]].input_requires_grad[0]
-        replaced[index] = OpEvent("bce_logits", kernel, [Z, Y], False, (), {}, event.out,
+        replaced[index] = OpEvent("bce_logits", cost, [Z, Y], False, (), {}, event.out,
                                   event.requires_grad, (z_grad, False), label="bce_logits",
                                   recorded=sorted(recorded))
         remove_nodes |= {events[i].out for i in match["used"] if events[i].out != event.out}
@@ -276,6 +279,7 @@ def optimize(tape: Tape) -> Tape:
 
     # 2. matmul + add(bias) -> gemm_bias; 3. an activation of it, in place
     layer = 0
+    made_by: dict[int, GemmBias] = {}  # a gemm_bias output (or its activation) -> the kernel
     for index, event in enumerate(events):
         if index in replaced or not isinstance(event, OpEvent) or event.name != "add":
             continue
@@ -294,8 +298,12 @@ def optimize(tape: Tape) -> Tape:
                 continue
             layer += 1
             label = f"Z{layer}"
-            kernel = gemm_bias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, buffers,
-                                mm.input_requires_grad[1])
+            kernel = GemmBias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, layer)
+            if graph.readers.get(W) == [graph.index(mm)] and graph.readers.get(b) == [index]:
+                kernel.pack = pack_bias(sw.tensor, sb.tensor)
+            if kernel.pack is not None and A_prev in made_by:
+                made_by[A_prev].ones_row = True  # its output gets a row of ones for this product
+            made_by[event.out] = kernel
             replaced[graph.index(mm)] = None
             replaced[index] = OpEvent(
                 "gemm_bias", kernel, [W, A_prev, b], False, (), {}, event.out,
@@ -311,11 +319,12 @@ def optimize(tape: Tape) -> Tape:
                 if (isinstance(act, OpEvent) and act.name in ("sigmoid", "tanh", "relu")
                         and readers[0] not in replaced):
                     replaced[readers[0]] = OpEvent(
-                        act.name, activation(act.name, sz.shape, sz.dtype, buffers),
+                        act.name, Activation(act.name, sz.shape, sz.dtype, layer),
                         [event.out], False, (), {}, act.out, act.requires_grad,
                         act.input_requires_grad, label=f"{act.name}(in place, {label})",
                         recorded=[readers[0]],
                     )
+                    made_by[act.out] = kernel
             break
 
     # rebuild the event list and the backward walks

@@ -1,0 +1,788 @@
+"""Lowering: the rewritten tape becomes the source of one Python function, the replay.
+
+The replay is straight-line numpy, the way the fastest hand-written step is: every array is a
+named variable, every buffer is allocated once when the plan is built and bound by name, and
+each executed step is a few ufunc calls with ``out=``. There is no interpreter loop over the
+steps, no dict of slots and no closure per rule, which is what makes a small network's replay
+as fast as hand-written numpy (each numpy call costs about a microsecond; the Python around it
+is the rest). The source is kept (``step.plan.source``): it is what runs, line for line.
+
+What is known when the plan is built is decided then, not at every replay: which buffer a
+gradient goes to, whether a gradient arriving at a tensor is the first or is added to another,
+whether a temporary can reuse a buffer nothing reads any more, whether a big kernel is split
+over two cores. Only generic ops (those without a kernel) keep a runtime helper for their
+rules, which does what the engine's backward does for every edge (``asarray``,
+``unbroadcast``, a cast, ownership of the array).
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nn.autograd import _sum as add_new
+from tinygrad_nn.autograd import unbroadcast
+from tinygrad_nn.compiler._kernels import HELPERS, Kernel
+from tinygrad_nn.compiler._parallel import MIN_ELEMENTS, TwoCores, halves
+from tinygrad_nn.compiler._tape import (
+    BackwardEvent,
+    GradRef,
+    HostEvent,
+    OpEvent,
+    SetItemEvent,
+    Tape,
+    UfuncEvent,
+)
+from tinygrad_nn.optim import SGD
+from tinygrad_nn.tensor import Tensor
+
+__all__ = ["Code", "ExecutedStep", "Lowered", "lower"]
+
+# The numpy functions the generated lines call by their own names.
+_NUMPY_NAMES = (
+    "add", "subtract", "multiply", "divide", "negative", "exp", "log", "log1p", "logaddexp",
+    "reciprocal", "tanh", "maximum", "minimum", "greater", "matmul", "copyto", "asarray",
+    "errstate",
+)
+
+
+@dataclass
+class ExecutedStep:
+    """One step of a plan: its name (``"gemm_bias(out=Z1)"``), the recorded ops it stands for,
+    and its lines of the replay's source.
+
+    Attributes
+    ----------
+    name : str
+        What runs, e.g. ``"gemm_bias(out=Z1)"``, ``"bce_logits"``, ``"op:exp"``.
+    recorded : list of int
+        Indices of the tape's events this step stands for (ops, backward, updates).
+    phase : str
+        ``"forward"``, ``"backward"`` or ``"update"``.
+    code : list of str
+        Its lines in the replay's source.
+
+    Examples
+    --------
+    >>> step = ExecutedStep("op:exp", [0], "forward", ["exp2, rules2 = op_exp(x)"])
+    >>> step.name, step.recorded
+    ('op:exp', [0])
+    """
+
+    name: str
+    recorded: list[int]
+    phase: str
+    code: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Lowered:
+    """The output of :func:`lower`: the replay function, its source, the steps, the buffers
+    and the names the source uses.
+
+    Examples
+    --------
+    >>> import tinygrad_nn
+    >>> from tinygrad_nn import Tensor
+    >>> w = Tensor([2.0], requires_grad=True, name="w")
+    >>> step = tinygrad_nn.compile(lambda: (w * w).sum())
+    >>> _ = step(); _ = step()
+    >>> step.plan.namespace["w"] is w.data
+    True
+    """
+
+    replay: Any
+    source: str
+    steps: list[ExecutedStep]
+    buffers: list[np.ndarray]
+    namespace: dict[str, Any]
+
+
+class Code:
+    """The replay function being written: its lines, its variable names and the objects the
+    names are bound to (buffers, parameters, constants, helpers).
+
+    Examples
+    --------
+    >>> code = Code(threads=1)
+    >>> Z = code.buffer("Z1", (2, 3), np.dtype(np.float64))
+    >>> code.line(f"multiply({Z}, 2.0, out={Z})")
+    >>> Z, code.lines, code.namespace[Z].shape
+    ('Z1', ['multiply(Z1, 2.0, out=Z1)'], (2, 3))
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {name: getattr(np, name) for name in _NUMPY_NAMES}
+        self.namespace.update(HELPERS)
+        self.namespace.update(halves=halves, add_new=add_new, grad_of=grad_of,
+                              accumulate=accumulate, result=result, unshare=unshare)
+        self.buffers: list[np.ndarray] = []
+        self.threads = threads
+        self._taken = set(self.namespace) | {"args", "np"}
+        self._scratch: dict[tuple[tuple[int, ...], str], str] = {}
+        self._writable: set[str] = set()
+        self.aliases: dict[str, str] = {}  # a second name of a buffer -> its first name
+        #: The buffer of an output with a row of ones under it (a packed product reads it).
+        self.ones_rows: dict[str, str] = {}
+        #: A packed gradient ``[dW | db]`` -> the names of its two parts.
+        self.packed_grads: dict[str, tuple[str, str]] = {}
+        self.part_ids: set[int] = set()  # views handed out as gradients (see unshare)
+        self.constants: set[str] = set()  # names of arrays frozen when the step was traced
+        #: Set by a kernel whose e^−x may overflow to inf (its right limit): the replay runs
+        #: under ``errstate(over="ignore")``, as the eager op does.
+        self.quiet_overflow = False
+
+    def line(self, text: str) -> None:
+        """Add a line to the function's body.
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> code.line("pass")
+        >>> code.lines
+        ['pass']
+        """
+        self.lines.append(text)
+
+    def _fresh_name(self, hint: str) -> str:
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in hint) or "v"
+        if base[0].isdigit() or keyword.iskeyword(base):
+            base = f"v_{base}"
+        candidate, k = base, 2
+        while candidate in self._taken:
+            candidate, k = f"{base}_{k}", k + 1
+        self._taken.add(candidate)
+        return candidate
+
+    def local(self, hint: str) -> str:
+        """A new name for a value computed at each replay (a local variable).
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> code.local("g"), code.local("g")
+        ('g', 'g_2')
+        """
+        return self._fresh_name(hint)
+
+    def bind(self, hint: str, obj: Any) -> str:
+        """A new name bound to ``obj`` when the plan is built (looked up, not recomputed).
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> name = code.bind("lr", 0.5)
+        >>> name, code.namespace[name]
+        ('lr', 0.5)
+        """
+        name = self._fresh_name(hint)
+        self.namespace[name] = obj
+        return name
+
+    def buffer(self, hint: str, shape: tuple[int, ...], dtype: Any) -> str:
+        """A planned buffer: allocated now, written by every replay.
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> code.namespace[code.buffer("dW1", (2, 3), np.float32)].dtype
+        dtype('float32')
+        """
+        array = np.empty(shape, dtype)
+        self.buffers.append(array)
+        return self.bind(hint, array)
+
+    def scratch(self, shape: tuple[int, ...], dtype: Any) -> str:
+        """A temporary used only inside one step: one buffer per shape and dtype, shared.
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> code.scratch((2, 3), np.float64) == code.scratch((2, 3), np.float64)
+        True
+        """
+        key = (shape, np.dtype(dtype).str)
+        if key not in self._scratch:
+            self._scratch[key] = self.buffer("scratch", shape, dtype)
+        return self._scratch[key]
+
+    def alias(self, existing: str, hint: str) -> str:
+        """A second name for a bound buffer (an op computed in place in it).
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> Z = code.buffer("Z1", (2, 3), np.float64)
+        >>> A = code.alias(Z, "A1")
+        >>> code.namespace[A] is code.namespace[Z], code.storage(A)
+        (True, 'Z1')
+        """
+        name = self.bind(hint, self.namespace[existing])
+        self.aliases[name] = self.storage(existing)
+        return name
+
+    def part(self, whole: str, hint: str, index: Any) -> str:
+        """A name for a part (a view) of a bound buffer: ``whole[index]``.
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> dWb = code.buffer("dW1_b1", (2, 4), np.float64)
+        >>> code.namespace[code.part(dWb, "db1", np.s_[:, -1:])].shape
+        (2, 1)
+        """
+        view = self.namespace[whole][index]
+        name = self.bind(hint, view)
+        self.part_ids.add(id(view))
+        return name
+
+    def storage(self, name: str) -> str:
+        """The first name of ``name``'s buffer (all names of one buffer give the same).
+
+        Examples
+        --------
+        >>> Code(threads=1).storage("Z1")
+        'Z1'
+        """
+        return self.aliases.get(name, name)
+
+    def writable(self, name: str) -> bool:
+        """Whether a rule being written may overwrite ``name``'s buffer (set by the lowering:
+        a gradient buffer only this rule reads, or a saved output nothing reads any more).
+
+        Examples
+        --------
+        >>> Code(threads=1).writable("A1")
+        False
+        """
+        return name in self._writable
+
+    def splits(self, *shapes: tuple[int, ...]) -> bool:
+        """Whether a kernel over arrays of these shapes runs in row halves on two cores.
+
+        Examples
+        --------
+        >>> Code(threads=2).splits((1024, 2048)), Code(threads=2).splits((8, 256))
+        (True, False)
+        """
+        return self.threads == 2 and max(math.prod(s) for s in shapes) >= MIN_ELEMENTS
+
+    def literal(self, value: Any, hint: str = "k") -> str:
+        """A Python constant written into the source when it prints as itself, else bound.
+
+        Examples
+        --------
+        >>> code = Code(threads=1)
+        >>> code.literal((1,)), code.literal(np.ones(2))
+        ('(1,)', 'k')
+        """
+        if value is None or isinstance(value, (bool, int, str)) or (
+                isinstance(value, float) and math.isfinite(value)):
+            return repr(value)
+        if isinstance(value, tuple) and all(
+                v is None or isinstance(v, (bool, int)) for v in value):
+            return repr(value)
+        return self.bind(hint, value)
+
+
+# --------------------------------------------------------------------------------------------
+# runtime helpers of the generated code (generic ops and leaves)
+# --------------------------------------------------------------------------------------------
+
+
+def grad_of(rules: Any, index: int, g: np.ndarray, shape: tuple[int, ...], dtype: np.dtype
+            ) -> tuple[np.ndarray, bool]:
+    """A generic op's rule applied as the engine's backward applies it: the gradient for its
+    input ``index``, summed back to ``shape`` and cast to ``dtype``, and whether the array is
+    a fresh one (writable) rather than ``g`` or a view of it.
+
+    Examples
+    --------
+    >>> g = np.ones((2, 3))
+    >>> dx, fresh = grad_of(lambda g: g, 0, g, (2, 1), np.dtype(np.float64))
+    >>> dx.ravel(), fresh
+    (array([3., 3.]), True)
+    """
+    rule = rules if callable(rules) else rules[index]
+    gp = rule(g)
+    if type(gp) is not np.ndarray:  # numpy returns scalars for 0-d results
+        gp = np.asarray(gp)
+    fresh = gp is not g and gp.base is None
+    if gp.shape != shape:
+        gp, fresh = unbroadcast(gp, shape), True
+    if gp.dtype != dtype:
+        gp, fresh = gp.astype(dtype), True
+    return gp, fresh
+
+
+def accumulate(total: np.ndarray, owned: bool, g: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``total + g``, into ``total`` when the backward owns it, else as a new array.
+
+    Examples
+    --------
+    >>> accumulate(np.ones(2), False, np.ones(2))
+    (array([2., 2.]), True)
+    """
+    if owned:
+        np.add(total, g, out=total)
+        return total, True
+    return add_new(total, g), True
+
+
+def result(array: np.ndarray, name: str | None) -> Tensor:
+    """A returned tensor: a fresh copy, so a later replay does not change it.
+
+    Examples
+    --------
+    >>> result(np.array(2.0), "loss").item()
+    2.0
+    """
+    out = Tensor._leaf(np.array(array, copy=True))
+    out.name = name
+    return out
+
+
+def unshare(t: Tensor, buffer_ids: set[int]) -> None:
+    """Copy a ``.grad`` kept from the last replay that is a planned buffer, before the kernels
+    overwrite it (gradients accumulating across calls).
+
+    Examples
+    --------
+    >>> t = Tensor([1.0], requires_grad=True)
+    >>> t.grad = buffer = np.zeros(1)
+    >>> unshare(t, {id(buffer)})
+    >>> t.grad is buffer
+    False
+    """
+    if t.grad is not None and id(t.grad) in buffer_ids:
+        t.grad = t.grad.copy()
+
+
+# --------------------------------------------------------------------------------------------
+# the lowering
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Grad:
+    """A gradient in the backward being written: its variable and who may write into it.
+
+    ``owner`` is ``"own"`` (a buffer or fresh array only this gradient uses), ``"borrowed"``
+    (the seed: never written) or the name of a runtime flag (a generic rule's result)."""
+
+    name: str
+    owner: str
+
+
+class _Lowering:
+    def __init__(self, tape: Tape, threads: int) -> None:
+        self.tape = tape
+        self.code = Code(threads)
+        self.names: dict[int, str] = {}
+        self.rules: dict[int, str] = {}  # slot of a generic op's output -> its rules' variable
+        self.tensors: dict[int, str] = {}  # id(tensor) -> bound name
+        self.needs_rules = {n.slot for e in tape.events if isinstance(e, BackwardEvent)
+                            for n in e.nodes if n.op is not None}
+        self.producers = {e.out: e for e in tape.events if isinstance(e, OpEvent)}
+        self.loads: list[tuple[str, str]] = []  # (name, line) loading an argument
+        self.objects: dict[int, str] = {}  # id -> name of an optimizer or method bound once
+        # id(tensor) -> the variable its .grad was set to by this replay's backward (a buffer
+        # of the tensor's shape), until a host call that may change gradients
+        self.grads_set: dict[int, str] = {}
+
+    # ---- names of slots ----------------------------------------------------------------------
+
+    def _name_slots(self) -> None:
+        code, counts = self.code, dict[str, int]()
+        for s in self.tape.slots:
+            if s.kind in ("input", "leaf") and s.name:
+                counts[s.name] = counts.get(s.name, 0) + 1
+        numbers: dict[str, int] = {}
+        for s in self.tape.slots:
+            if s.kind == "leaf" and s.tensor is not None:
+                hint = s.name or f"p{s.index}"
+                if counts.get(hint, 0) > 1:  # W, W, W → W1, W2, W3 (the layers, in order)
+                    numbers[hint] = numbers.get(hint, 0) + 1
+                    hint = f"{hint}{numbers[hint]}"
+                self.names[s.index] = code.bind(hint, s.tensor.data)
+                self.tensors[id(s.tensor)] = code.bind(f"{self.names[s.index]}_tensor", s.tensor)
+            elif s.kind == "const":
+                self.names[s.index] = code.bind(f"k{s.index}", s.array)
+                code.constants.add(self.names[s.index])
+        for s in self.tape.slots:
+            if s.kind == "input":
+                name = code.local(s.name or f"arg{s.arg}")
+                load = f"args[{s.arg}].data" if s.from_tensor else f"args[{s.arg}]"
+                if s.cast:
+                    load += f".astype({code.bind('dtype', s.dtype)}, copy=False)"
+                self.loads.append((name, f"{name} = {load}"))
+                self.names[s.index] = name
+
+    def target(self, ref: GradRef) -> str:
+        """The tensor a gradient reference names."""
+        if ref.tensor is None:
+            return f"args[{ref.arg}]"
+        key = id(ref.tensor)
+        if key not in self.tensors:
+            self.tensors[key] = self.code.bind(f"{ref.tensor.name or 'tensor'}_tensor",
+                                               ref.tensor)
+        return self.tensors[key]
+
+    def ref(self, value: Any) -> str:
+        """A tape reference (slot, GradRef or ("py", value)) as an expression."""
+        if isinstance(value, int):
+            return self.names[value]
+        if isinstance(value, GradRef):
+            return f"{self.target(value)}.grad"
+        return self.code.literal(value[1])
+
+    # ---- events ------------------------------------------------------------------------------
+
+    def lower(self) -> Lowered:
+        self._name_slots()
+        steps: list[ExecutedStep] = []
+        position = {id(e): i for i, e in enumerate(self.tape.recorded)}
+        for index, event in enumerate(self.tape.events):
+            start = len(self.code.lines)
+            name, phase = self._event(index, event)
+            recorded = getattr(event, "recorded", None) or [position.get(id(event), -1)]
+            steps.append(ExecutedStep(name, list(recorded), phase, self.code.lines[start:]))
+        for ref in self.tape.grads_none_at_end:
+            self.code.line(f"{self.target(ref)}.grad = None")
+        self.code.line(f"return {self._output(self.tape.output)}")
+        used = set(re.findall(r"\w+", "\n".join(self.code.lines)))  # arguments loaded if used
+        self.code.lines[:0] = [line for name, line in self.loads if name in used]
+        source = self._source()
+        namespace = self.code.namespace
+        namespace["buffer_ids"] = {id(b) for b in self.code.buffers} | self.code.part_ids
+        exec(compile(source, "<tinygrad_nn replay>", "exec"), namespace)
+        return Lowered(namespace["replay"], source, steps, self.code.buffers, namespace)
+
+    def _source(self) -> str:
+        body = self.code.lines
+        wrappers = []
+        if self.code.quiet_overflow:  # a sigmoid's e^−x → inf: its right limit
+            wrappers.append('errstate(over="ignore")')
+        if self.code.threads == 2:
+            wrappers.append("two_cores()")
+            self.code.namespace["two_cores"] = TwoCores
+        header = ["def replay(args):"]
+        indent = "    "
+        if wrappers:
+            header.append(f"    with {', '.join(wrappers)}:")
+            indent = "        "
+        return "\n".join([*header, *(indent + line for line in body)]) + "\n"
+
+    def _output(self, structure: Any) -> str:
+        kind = structure[0]
+        if kind == "none":
+            return "None"
+        if kind == "slot":
+            return f"result({self.names[structure[1]]}, {structure[2]!r})"
+        if kind == "static":
+            return repr(structure[1])
+        items = [self._output(s) for s in structure[1]]
+        if kind == "tuple":
+            return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+        if kind == "list":
+            return f"[{', '.join(items)}]"
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(structure[2], items)) + "}"  # noqa: B905
+
+    def _event(self, index: int, event: Any) -> tuple[str, str]:
+        if isinstance(event, OpEvent):
+            if isinstance(event.forward, Kernel):
+                kernel = event.forward
+                inputs = [self.names[s] for s in event.inputs]
+                out = kernel.output(self.code, inputs)
+                kernel.forward(self.code, inputs, out)
+                self.names[event.out] = out
+                return event.label or kernel.label, "forward"
+            self._generic_op(event)
+            return event.label or f"op:{event.name}", "forward"
+        if isinstance(event, BackwardEvent):
+            self._backward(index, event)
+            return "backward", "backward"
+        if isinstance(event, UfuncEvent):
+            self._ufunc(event)
+            return f"numpy:{event.ufunc.__name__}", "update"
+        if isinstance(event, SetItemEvent):
+            key = self.code.literal(event.key, "key")
+            self.code.line(f"{self.ref(event.target)}[{key}] = {self.ref(event.value)}")
+            return "numpy:setitem", "update"
+        if isinstance(event, HostEvent):
+            return self._host(event), "update"
+        raise TypeError(f"compile: cannot lower event {event!r}")
+
+    def _generic_op(self, event: OpEvent) -> None:
+        code = self.code
+        forward = code.bind(f"op_{event.name}", event.forward)
+        inputs = [self.names[s] for s in event.inputs]
+        arguments = [f"[{', '.join(inputs)}]"] if event.sequence else inputs
+        arguments += [code.literal(v) for v in event.rest]
+        arguments += [f"{k}={code.literal(v)}" for k, v in event.static.items()]
+        out = code.local(f"{event.name}{event.out}")
+        call = f"{forward}({', '.join(arguments)})"
+        if event.out in self.needs_rules:
+            rules = self.rules[event.out] = code.local(f"rules{event.out}")
+            code.line(f"{out}, {rules} = {call}")
+        else:
+            code.line(f"{out} = {call}[0]")
+        if self.tape.slots[event.out].shape == ():  # numpy returns scalars for 0-d results
+            code.line(f"{out} = asarray({out})")
+        self.names[event.out] = out
+
+    def _ufunc(self, event: UfuncEvent) -> None:
+        code = self.code
+        ufunc = code.bind(event.ufunc.__name__, event.ufunc)
+        call = ufunc if event.method == "__call__" else f"{ufunc}.{event.method}"
+        outs: list[str] = []
+        for k, slot in enumerate(event.outs):
+            if k < len(event.out):
+                outs.append(self.ref(event.out[k]))
+            else:  # a fresh result: a buffer planned once
+                s = self.tape.slots[slot]
+                outs.append(code.buffer(f"{event.ufunc.__name__}{slot}", s.shape, s.dtype))
+            if slot >= 0:
+                self.names[slot] = outs[-1]
+        arguments = [self.ref(x) for x in event.inputs]
+        arguments += [f"{k}={code.literal(v)}" for k, v in event.kwargs.items()]
+        code.line(f"{call}({', '.join(arguments)}, out=({', '.join(outs)},))")
+
+    def _host(self, event: HostEvent) -> str:
+        code, owner = self.code, event.owner
+        name = f"{type(owner).__name__}.{event.method.__name__}"
+        method = self._object(f"{type(owner).__name__}_{event.method.__name__}", event.method)
+        optimizer = self._object(type(owner).__name__.lower(), owner)
+        sgd_step = type(owner) is SGD and event.method is SGD.step.__wrapped__  # type: ignore[attr-defined]
+        if sgd_step and not event.args and not event.kwargs and self._sgd_inline(owner):
+            self._sgd(owner, optimizer, method)
+        else:
+            arguments = [optimizer, *(code.literal(a) for a in event.args)]
+            arguments += [f"{k}={code.literal(v)}" for k, v in event.kwargs.items()]
+            code.line(f"{method}({', '.join(arguments)})")
+            if not sgd_step:
+                self.grads_set.clear()  # zero_grad() and other calls may change any .grad
+        return name
+
+    def _object(self, hint: str, obj: Any) -> str:
+        """The name bound to ``obj`` (one name per object)."""
+        if id(obj) not in self.objects:
+            self.objects[id(obj)] = self.code.bind(hint, obj)
+        return self.objects[id(obj)]
+
+    def _sgd_inline(self, opt: SGD) -> bool:
+        """Whether ``opt.step()`` can be written out: every parameter's scratch exists and its
+        gradient, if any, was set by this replay's backward (so it has the parameter's shape)."""
+        return all(
+            s is not None and s.shape == p.data.shape and s.dtype == p.data.dtype
+            and id(p) in self.grads_set
+            for p, s in zip(opt.params, opt._scratch)  # noqa: B905
+        )
+
+    def _sgd(self, opt: SGD, optimizer: str, method: str) -> None:
+        """``opt.step()`` without momentum, written out: the same two ufuncs per parameter as
+        ``SGD.step`` (the same floats); with momentum (set between calls) it calls the method.
+        A weight and its bias packed into one array (``[W | b]``) whose gradients are the two
+        parts of one ``[dW | db]`` are updated together: two ufuncs for both."""
+        code = self.code
+        code.line(f"if {optimizer}.momentum:")
+        code.line(f"    {method}({optimizer})")
+        code.line("else:")
+        lr = code.local("lr")
+        code.line(f"    {lr} = {optimizer}.lr")
+        done: set[int] = set()
+        for p, scratch_array in zip(opt.params, opt._scratch):  # noqa: B905
+            if id(p) in done:
+                continue
+            t = self.tensors.get(id(p)) or self.target(GradRef(p))
+            pair = self._packed_pair(opt, p)
+            if pair is not None:
+                b, whole, grad = pair
+                done.add(id(b))
+                data, scratch = self._pack_scratch(opt, p, b, whole)
+                self._update(data, grad, scratch, lr, "    ")
+                code.line(f"    {t}.mark_modified()")
+                code.line(f"    {self.tensors[id(b)]}.mark_modified()")
+                continue
+            data = self._data_name(p)
+            s = code.bind(f"{data}_step", scratch_array)
+            if data not in code.namespace:  # not a slot of the step: read it now
+                code.line(f"    {data} = {t}.data")
+            g = code.local("g")
+            code.line(f"    {g} = {t}.grad")
+            code.line(f"    if {g} is not None:")
+            self._update(data, g, s, lr, "        ")
+            code.line(f"        {t}.mark_modified()")
+
+    def _update(self, data: str, g: str, scratch: str, lr: str, indent: str) -> None:
+        """``data -= lr·g`` as ``SGD.step`` computes it (``lr·g`` into the scratch array), in
+        row halves on two cores when big."""
+        shape = self.code.namespace[scratch].shape
+        if self.code.splits(shape):
+            self.code.line(f"{indent}halves(sgd_rows, {g}, {scratch}, {data}, whole=({lr},))")
+            return
+        self.code.line(f"{indent}multiply({g}, {lr}, out={scratch})  # {data} -= lr·{g}")
+        self.code.line(f"{indent}subtract({data}, {scratch}, out={data})")
+
+    def _packed_pair(self, opt: SGD, W: Tensor) -> tuple[Tensor, str, str] | None:
+        """(b, the name of [W | b], the name of [dW | db]) when W's data and gradient are the
+        first parts of a pack whose second parts are an optimized parameter b's."""
+        base = W.data.base
+        for whole_grad, (dW, db) in self.code.packed_grads.items():
+            if self.grads_set.get(id(W)) != dW:
+                continue
+            for b in opt.params:
+                if (b is not W and self.grads_set.get(id(b)) == db and b.data.base is base
+                        and base is not None and id(b) in self.tensors):
+                    name = next(n for n, v in self.code.namespace.items() if v is base)
+                    return b, name, whole_grad
+        return None
+
+    def _pack_scratch(self, opt: SGD, W: Tensor, b: Tensor, whole: str) -> tuple[str, str]:
+        """The optimizer's scratch arrays for W and b, made the two parts of one array of the
+        pack's shape (what ``SGD.step`` writes into them is unchanged)."""
+        array = self.code.namespace[whole]
+        scratch = np.empty_like(array)
+        for k, p in enumerate(opt.params):
+            if p is W:
+                opt._scratch[k] = scratch[:, :-1]
+            elif p is b:
+                opt._scratch[k] = scratch[:, -1:]
+        return whole, self.code.bind(f"{whole}_step", scratch)
+
+    def _data_name(self, t: Tensor) -> str:
+        """The variable of a parameter's data: its slot's (checked by the plan's guards before
+        every replay), or a new local."""
+        for slot, name in self.names.items():
+            s = self.tape.slots[slot]
+            if s.kind == "leaf" and s.tensor is t:
+                return name
+        return self.code.local(t.name or "param")
+
+    # ---- backward ----------------------------------------------------------------------------
+
+    def _backward(self, index: int, event: BackwardEvent) -> None:
+        code = self.code
+        grads: dict[int, _Grad] = {event.root: _Grad(self.names[event.seed], "borrowed")}
+        for k, node in enumerate(event.nodes):  # a kept .grad must not be overwritten
+            if node.leaf_target is not None and not event.assign.get(k, False):
+                code.line(f"unshare({self.target(node.leaf_target)}, buffer_ids)")
+        later = self._read_after(index)
+        read_by_rules = [self._rule_reads(n) for n in event.nodes]
+        for k, node in enumerate(event.nodes):
+            entry = grads.pop(node.slot, None)
+            if entry is None:
+                continue
+            if node.leaf_target is not None:
+                self._to_leaf(node.leaf_target, entry, event.assign.get(k, False))
+                continue
+            producer = self.producers[node.slot]
+            inputs = [self.names[s] for s in producer.inputs]
+            out = self.names[node.slot]
+            still_read = {code.storage(self.names[s])
+                          for s in later.union(*read_by_rules[k + 1:]) if s in self.names}
+            for parent, rule_index in node.parents:
+                if isinstance(producer.forward, Kernel):
+                    code._writable = {entry.name} if entry.owner == "own" else set()
+                    if code.storage(out) not in still_read:
+                        code._writable.add(out)
+                    name = producer.forward.rule(code, rule_index, inputs, out, entry.name)
+                    code._writable = set()
+                    self._add(grads, parent, _Grad(name, "own"))
+                    continue
+                s = self.tape.slots[parent]
+                name, fresh = code.local("g"), code.local("fresh")
+                shape, dtype = repr(s.shape), code.bind("dtype", s.dtype)
+                code.line(f"{name}, {fresh} = grad_of({self.rules[node.slot]}, {rule_index}, "
+                          f"{entry.name}, {shape}, {dtype})")
+                self._add(grads, parent, _Grad(name, fresh))
+
+    def _add(self, grads: dict[int, _Grad], slot: int, g: _Grad) -> None:
+        """The engine's accumulation: the first gradient is kept, later ones are added."""
+        total = grads.get(slot)
+        if total is None:
+            grads[slot] = g
+        elif total.owner == "own":
+            self.code.line(f"add({total.name}, {g.name}, out={total.name})")
+        elif total.owner == "borrowed":
+            name = self.code.local("total")
+            self.code.line(f"{name} = add_new({total.name}, {g.name})")
+            grads[slot] = _Grad(name, "own")
+        else:
+            self.code.line(f"{total.name}, {total.owner} = accumulate({total.name}, "
+                           f"{total.owner}, {g.name})")
+
+    def _to_leaf(self, ref: GradRef, g: _Grad, assign: bool) -> None:
+        t = self.target(ref)
+        value = {"own": g.name, "borrowed": f"{g.name}.copy()"}.get(
+            g.owner, f"({g.name} if {g.owner} else {g.name}.copy())")
+        if assign:
+            self.code.line(f"{t}.grad = {value}")
+            if ref.tensor is not None:
+                self.grads_set[id(ref.tensor)] = value
+        else:
+            self.code.line(f"{t}.grad = {value} if {t}.grad is None else "
+                           f"add_new({t}.grad, {g.name})")
+
+    def _rule_reads(self, node: Any) -> set[int]:
+        """The slots a node's rules may read: its op's inputs, and its output unless a kernel
+        says its rules never read it."""
+        producer = self.producers.get(node.slot)
+        if node.leaf_target is not None or producer is None:
+            return set()
+        if isinstance(producer.forward, Kernel) and not producer.forward.rules_read_output:
+            return set(producer.inputs)
+        return {*producer.inputs, node.slot}
+
+    def _read_after(self, index: int) -> set[int]:
+        """The slots read by the events after event ``index``, or returned by the step."""
+        read: set[int] = set(_output_slots(self.tape.output))
+        for event in self.tape.events[index + 1:]:
+            if isinstance(event, OpEvent):
+                read.update(event.inputs)
+            elif isinstance(event, UfuncEvent):
+                read.update(x for x in (*event.inputs, *event.out) if isinstance(x, int))
+            elif isinstance(event, SetItemEvent):
+                read.update(x for x in (event.target, event.value) if isinstance(x, int))
+            elif isinstance(event, BackwardEvent):
+                read.add(event.seed)
+                for node in event.nodes:
+                    read |= self._rule_reads(node)
+        return read
+
+
+def _output_slots(structure: Any) -> list[int]:
+    if structure is None:
+        return []
+    if structure[0] == "slot":
+        return [structure[1]]
+    if structure[0] in ("tuple", "list", "dict"):
+        return [s for item in structure[1] for s in _output_slots(item)]
+    return []
+
+
+def lower(tape: Tape, threads: int = 1) -> Lowered:
+    """The replay function of a (rewritten) tape, with its source and steps.
+
+    Examples
+    --------
+    >>> import tinygrad_nn
+    >>> from tinygrad_nn import Tensor
+    >>> w = Tensor([2.0], requires_grad=True, name="w")
+    >>> step = tinygrad_nn.compile(lambda: (w * w).sum())
+    >>> _ = step(); _ = step()
+    >>> print(step.plan.source)
+    def replay(args):
+        mul1 = op_mul(w, w)[0]
+        sum2 = op_sum(mul1, None, False)[0]
+        sum2 = asarray(sum2)
+        return result(sum2, None)
+    <BLANKLINE>
+    """
+    return _Lowering(tape, threads).lower()
