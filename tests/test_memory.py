@@ -327,3 +327,34 @@ def test_the_package_names_viz_as_an_attribute() -> None:
     assert "viz" in dir(tg) and "viz" in tg.__all__
     with pytest.raises(AttributeError, match="no attribute 'vis'"):
         tg.vis  # noqa: B018
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator only")
+def test_compile_gives_back_the_memory_the_eager_calls_left_when_freed_memory_is_kept() -> None:
+    script = (
+        "import numpy as np, tinygrad_nn as tg\n"
+        "from tinygrad_nn import nn, optim\n"
+        "def rss():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmRSS:'):\n"
+        "            return int(line.split()[1]) // 1024\n"
+        "tg.keep_freed_memory()\n"
+        "model = nn.MLP([256, 1024, 1024, 1], seed=0)\n"
+        "opt = optim.SGD(model.parameters(), lr=0.1)\n"
+        "@tg.compile\n"
+        "def step(X, Y):\n"
+        "    loss = nn.binary_cross_entropy(model(X), Y)\n"
+        "    opt.zero_grad(); loss.backward(); opt.step()\n"
+        "    return loss\n"
+        "rng = np.random.default_rng(0)\n"
+        "X, Y = rng.standard_normal((256, 1024)), (rng.random((1, 1024)) > 0.5) * 1.0\n"
+        "step(X, Y)\n"
+        "eager = rss()\n"
+        "step(X, Y)  # traced: the plan is built, then the kept memory is given back\n"
+        "print(eager, rss(), tg._allocator.release_kept_memory())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    eager, compiled, released = done.stdout.split()
+    # the eager step's temporaries (two 8 MiB activations and their gradients, ...) are gone
+    assert int(compiled) < int(eager) and released == "True"

@@ -23,7 +23,10 @@ import ctypes
 import os
 import sys
 
-__all__ = ["is_keeping_freed_memory", "keep_freed_memory", "keep_freed_memory_unless_disabled"]
+__all__ = [
+    "is_keeping_freed_memory", "keep_freed_memory", "keep_freed_memory_unless_disabled",
+    "release_kept_memory",
+]
 
 # mallopt parameter numbers from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
@@ -114,3 +117,31 @@ def is_keeping_freed_memory() -> bool:
     True
     """
     return _state["enabled"]
+
+
+def release_kept_memory() -> bool:
+    """Give the freed memory that :func:`keep_freed_memory` kept back to the kernel, once
+    (glibc's ``malloc_trim``), when it was turned on; changes no setting.
+
+    :func:`tinygrad_nn.compile` calls it after building a plan: the eager calls before the
+    trace left their temporaries' memory in the heap for the next eager step, and a replay
+    allocates nothing, so that memory would only add to the process's resident size.
+
+    Returns
+    -------
+    bool
+        True if memory was released (the setting is on, on Linux with glibc).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import _allocator
+    >>> isinstance(_allocator.release_kept_memory(), bool)
+    True
+    """
+    if not _state["enabled"]:
+        return False
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    return bool(trim(0))

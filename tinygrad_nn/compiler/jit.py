@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nn import modes
+from tinygrad_nn import _allocator, modes
 from tinygrad_nn.compiler._trace import CompileError, Tracer
 from tinygrad_nn.compiler.codegen import Code
 from tinygrad_nn.compiler.plan import Plan
@@ -203,6 +203,8 @@ class CompiledFunction:
                     f"with another shape; update parameters in place (p -= ..., an optimizer)"
                 )
         plan = Plan(tracer.tape, optimize=self.optimize, threads=self.threads)
+        del tracer  # the traced call's arrays go now, and with them the memory below
+        _allocator.release_kept_memory()  # the eager calls' temporaries, kept for reuse
         self.traces += 1
         self._plans[key] = plan
         self._free = _free_objects(self.fn)
