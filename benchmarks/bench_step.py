@@ -99,6 +99,7 @@ def measure(engine_name: str, workload_name: str, time_budget: float, warmup_ste
     for _ in range(warmup_steps):
         engine.step()
     gc.collect()
+    harness.release_free_heap()  # the checks' temporaries are not the loop's memory
     rss_before = harness.status_mb("VmRSS")
     loop_peak_measured = harness.reset_peak_rss()
     ticks = harness.cpu_ticks()
@@ -524,7 +525,9 @@ def write_report(
         "reach: the step's products are not square (k = 784 in the first layer; the last layer's "
         "are matrix-vector products and an outer product, bound by memory, not arithmetic).",
         "- Peak RSS in loop: `VmHWM` of the child over the timed steps only (reset by writing 5 "
-        "to `/proc/self/clear_refs` after the warm-up). Above imports: that peak minus the RSS "
+        "to `/proc/self/clear_refs` after the warm-up, once the C heap's free memory is given "
+        "back with `malloc_trim`, so the checks' temporaries kept by the allocator setting do "
+        "not count as the loop's). Above imports: that peak minus the RSS "
         "after importing the engine's libraries, before building the data — the memory of the "
         "data, the parameters and the step itself, without the size of the libraries.",
     ]
