@@ -33,7 +33,9 @@ def _article_step() -> Any:
 
 
 def _labels(dot: str) -> dict[str, str]:
-    return dict(re.findall(r'^\s*(\w+) \[label="([^"]*)"', dot, flags=re.M))
+    """Node -> label; an executed step's is its bold name (its code lines follow it)."""
+    found = re.findall(r'^\s*(\w+) \[label=(?:"([^"]*)"|<<b>([^<]*)</b>)', dot, flags=re.M)
+    return {node: quoted or bold for node, quoted, bold in found}
 
 
 def _arrows(dot: str) -> list[tuple[str, str]]:
@@ -89,6 +91,14 @@ def test_draw_plan_wraps_the_same_text() -> None:
     pytest.importorskip("graphviz")
     step = _article_step()
     assert viz.draw_plan(step).source == viz.plan_to_dot(step)
+
+
+def test_each_executed_step_shows_its_lines_of_the_replays_source() -> None:
+    step = _article_step()
+    dot = viz.plan_to_dot(step)
+    (gemm,) = [line for line in dot.splitlines() if "<b>gemm_bias(out=Z1)</b>" in line]
+    assert "matmul(W1_b1, X_ones, out=Z1)" in gemm  # one product: [W1 | b1]·[X; 1]
+    assert all(line in step.plan.source for line in step.plan.steps[0].code)
 
 
 def test_the_plans_picture_matches_its_steps() -> None:

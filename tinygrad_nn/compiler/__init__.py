@@ -1,11 +1,12 @@
 """The compiler: ``tinygrad_nn.compile`` turns a recorded training step into a fast replay.
 
 The graph records exactly what the user wrote (matmul, add, sigmoid, log, mean…); the compiler
-traces one step (:mod:`~tinygrad_nn.compiler._trace`), makes it a plan of executed steps
-(:mod:`~tinygrad_nn.compiler.plan`), rewrites groups of recorded ops into fast kernels with
-buffers planned once (:mod:`~tinygrad_nn.compiler.passes`) and replays it on every later call
-(:mod:`~tinygrad_nn.compiler.jit`, which also states the rules: signatures, re-tracing, what a
-trace cannot see).
+traces one step (:mod:`~tinygrad_nn.compiler._trace`), rewrites groups of recorded ops into
+kernels (:mod:`~tinygrad_nn.compiler.passes`, :mod:`~tinygrad_nn.compiler._kernels`), writes
+the replay as one Python function of numpy calls into buffers planned once
+(:mod:`~tinygrad_nn.compiler.codegen`; ``step.plan.source`` shows it), and runs it on every
+later call (:mod:`~tinygrad_nn.compiler.plan`, :mod:`~tinygrad_nn.compiler.jit`, which also
+states the rules: signatures, re-tracing, what a trace cannot see).
 
 >>> import numpy as np
 >>> import tinygrad_nn

@@ -81,6 +81,8 @@ class GemmBias(Kernel):
         self.pack: np.ndarray | None = None
         #: Set when the next layer's packed product reads this output: it gets a row of ones.
         self.ones_row = False
+        #: What the next layer reads from this output's buffer: ``A1`` after an activation.
+        self.read_as = f"Z{layer}"
         self._packed_grad: tuple[str, str, str] | None = None  # g, and [dW | db]'s two parts
         self._A1 = ""  # the name of [A; 1] in the replay's source
 
@@ -88,7 +90,7 @@ class GemmBias(Kernel):
         if not self.ones_row:
             return code.buffer(f"Z{self.layer}", self.z, self.dtype)
         n, m = self.z
-        ones = code.buffer(f"Z{self.layer}_1", (n + 1, m), self.dtype)
+        ones = code.buffer(f"{self.read_as}_ones", (n + 1, m), self.dtype)
         code.namespace[ones][-1] = 1.0  # written once: replays write the rows above it
         out = code.part(ones, f"Z{self.layer}", np.s_[:-1])
         code.ones_rows[out] = ones
@@ -117,7 +119,7 @@ class GemmBias(Kernel):
         full = code.ones_rows.get(code.storage(A))
         if full is None:
             k, m = self.a
-            full = code.buffer(f"{A}_1", (k + 1, m), self.dtype)
+            full = code.buffer(f"{A}_ones", (k + 1, m), self.dtype)
             code.namespace[full][-1] = 1.0
             rows = code.part(full, f"{A}_rows", np.s_[:-1])
             code.line(f"copyto({rows}, {A})")
@@ -232,20 +234,19 @@ class Activation(Kernel):
         return code.alias(inputs[0], f"A{self.layer}")
 
     def forward(self, code: Code, inputs: list[str], out: str) -> None:
-        y = out
+        z = inputs[0]  # computed in z's buffer, which is y's
+        code.quiet_overflow = code.quiet_overflow or self.name == "sigmoid"
         if code.splits(self.shape):
-            code.quiet_overflow = code.quiet_overflow or self.name == "sigmoid"
-            code.line(f"halves({self.name}_in_place, {y})")
+            code.line(f"halves({self.name}_in_place, {z})  # {out} = {self.name}({z})")
         elif self.name == "sigmoid":  # 1/(1+e^−x) as the eager op computes it
-            code.quiet_overflow = True
-            code.line(f"negative({y}, out={y})")
-            code.line(f"exp({y}, out={y})")
-            code.line(f"add({y}, 1.0, out={y})")
-            code.line(f"reciprocal({y}, out={y})")
+            code.line(f"negative({z}, out={z})  # {out} = 1/(1 + e^−{z})")
+            code.line(f"exp({z}, out={z})")
+            code.line(f"add({z}, 1.0, out={z})")
+            code.line(f"reciprocal({z}, out={z})")
         elif self.name == "tanh":
-            code.line(f"tanh({y}, out={y})")
+            code.line(f"tanh({z}, out={z})  # {out} = tanh({z})")
         else:
-            code.line(f"maximum({y}, 0.0, out={y})")
+            code.line(f"maximum({z}, 0.0, out={z})  # {out} = max({z}, 0)")
 
     def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
         y = out
@@ -330,7 +331,7 @@ class BceLogits(Kernel):
         code.line(f"{indent}subtract({dz}, {y}, out={dz})")
         if g in code.constants:  # the seed of backward(): g/n computed once, here
             scale = code.bind(f"{g}_over_n", np.asarray(code.namespace[g] / n))
-            code.line(f"multiply({dz}, {scale}, out={dz})  # ·g/n")
+            code.line(f"multiply({dz}, {scale}, out={dz})  # ·g/n, g = {g} (a constant)")
         else:
             code.line(f"multiply({dz}, {g} / {n}, out={dz})")
         return dz

@@ -30,8 +30,8 @@ __all__ = [
 class Slot:
     """One array of the tape. ``kind`` is how it is filled at replay time.
 
-    - ``"input"``: argument ``index`` of the step (its ``.data`` if a Tensor), cast to ``dtype``
-      when ``cast`` is set;
+    - ``"input"``: argument ``arg`` of the step (its ``.data`` if a Tensor), cast to ``dtype``
+      when ``cast`` is set (a Tensor made in the step from a numpy argument of another dtype);
     - ``"leaf"``: ``tensor.data`` of a tensor made before the step (a parameter);
     - ``"value"``: computed by the tape (``producer`` is the event index);
     - ``"const"``: ``array``, frozen at tracing time.

@@ -323,7 +323,7 @@ class Tracer:
         # Made during the step from something unknown: a copy of an input, or a constant.
         for i, array, given in self._inputs:
             if array.shape == t.data.shape and np.array_equal(array, t.data):
-                return self._new_slot("input", t.data, arg=i, cast=True,
+                return self._new_slot("input", t.data, arg=i, cast=array.dtype != t.data.dtype,
                                       from_tensor=given is not None, name=t.name)
         return self._new_slot("const", t.data)
 

@@ -381,8 +381,9 @@ class _Grad:
 
 
 class _Lowering:
-    def __init__(self, tape: Tape, threads: int) -> None:
+    def __init__(self, tape: Tape, threads: int, arg_names: list[str]) -> None:
         self.tape = tape
+        self.arg_names = arg_names  # the step's parameter names, for the arguments' variables
         self.code = Code(threads)
         self.names: dict[int, str] = {}
         self.rules: dict[int, str] = {}  # slot of a generic op's output -> its rules' variable
@@ -392,6 +393,7 @@ class _Lowering:
         self.producers = {e.out: e for e in tape.events if isinstance(e, OpEvent)}
         self.loads: list[tuple[str, str]] = []  # (name, line) loading an argument
         self.objects: dict[int, str] = {}  # id -> name of an optimizer or method bound once
+        self.steps: list[ExecutedStep] = []
         # id(tensor) -> the variable its .grad was set to by this replay's backward (a buffer
         # of the tensor's shape), until a host call that may change gradients
         self.grads_set: dict[int, str] = {}
@@ -404,6 +406,7 @@ class _Lowering:
             if s.kind in ("input", "leaf") and s.name:
                 counts[s.name] = counts.get(s.name, 0) + 1
         numbers: dict[str, int] = {}
+        seeds = {e.seed for e in self.tape.events if isinstance(e, BackwardEvent)}
         for s in self.tape.slots:
             if s.kind == "leaf" and s.tensor is not None:
                 hint = s.name or f"p{s.index}"
@@ -413,16 +416,23 @@ class _Lowering:
                 self.names[s.index] = code.bind(hint, s.tensor.data)
                 self.tensors[id(s.tensor)] = code.bind(f"{self.names[s.index]}_tensor", s.tensor)
             elif s.kind == "const":
-                self.names[s.index] = code.bind(f"k{s.index}", s.array)
+                hint = "seed" if s.index in seeds else f"k{s.index}"
+                self.names[s.index] = code.bind(hint, s.array)
                 code.constants.add(self.names[s.index])
+        loaded: dict[tuple[int, str | None], str] = {}
         for s in self.tape.slots:
-            if s.kind == "input":
-                name = code.local(s.name or f"arg{s.arg}")
+            if s.kind != "input":
+                continue
+            key = (s.arg, s.dtype.str if s.cast else None)
+            if key not in loaded:
+                hint = (self.arg_names[s.arg] if s.arg < len(self.arg_names)
+                        else s.name or f"arg{s.arg}")
+                name = loaded[key] = code.local(f"{hint}_{s.dtype}" if s.cast else hint)
                 load = f"args[{s.arg}].data" if s.from_tensor else f"args[{s.arg}]"
                 if s.cast:
-                    load += f".astype({code.bind('dtype', s.dtype)}, copy=False)"
+                    load += f".astype({code.bind('dtype', s.dtype)})"
                 self.loads.append((name, f"{name} = {load}"))
-                self.names[s.index] = name
+            self.names[s.index] = loaded[key]
 
     def target(self, ref: GradRef) -> str:
         """The tensor a gradient reference names."""
@@ -446,13 +456,15 @@ class _Lowering:
 
     def lower(self) -> Lowered:
         self._name_slots()
-        steps: list[ExecutedStep] = []
         position = {id(e): i for i, e in enumerate(self.tape.recorded)}
         for index, event in enumerate(self.tape.events):
+            recorded = list(getattr(event, "recorded", None) or [position.get(id(event), -1)])
+            if isinstance(event, BackwardEvent):
+                self._backward(index, event, recorded)
+                continue
             start = len(self.code.lines)
-            name, phase = self._event(index, event)
-            recorded = getattr(event, "recorded", None) or [position.get(id(event), -1)]
-            steps.append(ExecutedStep(name, list(recorded), phase, self.code.lines[start:]))
+            name, phase = self._event(event)
+            self.steps.append(ExecutedStep(name, recorded, phase, self.code.lines[start:]))
         for ref in self.tape.grads_none_at_end:
             self.code.line(f"{self.target(ref)}.grad = None")
         self.code.line(f"return {self._output(self.tape.output)}")
@@ -462,7 +474,7 @@ class _Lowering:
         namespace = self.code.namespace
         namespace["buffer_ids"] = {id(b) for b in self.code.buffers} | self.code.part_ids
         exec(compile(source, "<tinygrad_nn replay>", "exec"), namespace)
-        return Lowered(namespace["replay"], source, steps, self.code.buffers, namespace)
+        return Lowered(namespace["replay"], source, self.steps, self.code.buffers, namespace)
 
     def _source(self) -> str:
         body = self.code.lines
@@ -494,7 +506,7 @@ class _Lowering:
             return f"[{', '.join(items)}]"
         return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(structure[2], items)) + "}"  # noqa: B905
 
-    def _event(self, index: int, event: Any) -> tuple[str, str]:
+    def _event(self, event: Any) -> tuple[str, str]:
         if isinstance(event, OpEvent):
             if isinstance(event.forward, Kernel):
                 kernel = event.forward
@@ -505,9 +517,6 @@ class _Lowering:
                 return event.label or kernel.label, "forward"
             self._generic_op(event)
             return event.label or f"op:{event.name}", "forward"
-        if isinstance(event, BackwardEvent):
-            self._backward(index, event)
-            return "backward", "backward"
         if isinstance(event, UfuncEvent):
             self._ufunc(event)
             return f"numpy:{event.ufunc.__name__}", "update"
@@ -606,7 +615,8 @@ class _Lowering:
                 b, whole, grad = pair
                 done.add(id(b))
                 data, scratch = self._pack_scratch(opt, p, b, whole)
-                self._update(data, grad, scratch, lr, "    ")
+                self._update(data, grad, scratch, lr, "    ",
+                             f"[{self._data_name(p)} | {self._data_name(b)}]")
                 code.line(f"    {t}.mark_modified()")
                 code.line(f"    {self.tensors[id(b)]}.mark_modified()")
                 continue
@@ -617,17 +627,19 @@ class _Lowering:
             g = code.local("g")
             code.line(f"    {g} = {t}.grad")
             code.line(f"    if {g} is not None:")
-            self._update(data, g, s, lr, "        ")
+            self._update(data, g, s, lr, "        ", data)
             code.line(f"        {t}.mark_modified()")
 
-    def _update(self, data: str, g: str, scratch: str, lr: str, indent: str) -> None:
+    def _update(self, data: str, g: str, scratch: str, lr: str, indent: str, what: str
+                ) -> None:
         """``data -= lr·g`` as ``SGD.step`` computes it (``lr·g`` into the scratch array), in
-        row halves on two cores when big."""
+        row halves on two cores when big; ``what`` names the parameter in a comment."""
         shape = self.code.namespace[scratch].shape
         if self.code.splits(shape):
-            self.code.line(f"{indent}halves(sgd_rows, {g}, {scratch}, {data}, whole=({lr},))")
+            self.code.line(f"{indent}halves(sgd_rows, {g}, {scratch}, {data}, whole=({lr},))"
+                           f"  # {what} -= lr·grad")
             return
-        self.code.line(f"{indent}multiply({g}, {lr}, out={scratch})  # {data} -= lr·{g}")
+        self.code.line(f"{indent}multiply({g}, {lr}, out={scratch})  # {what} -= lr·grad")
         self.code.line(f"{indent}subtract({data}, {scratch}, out={data})")
 
     def _packed_pair(self, opt: SGD, W: Tensor) -> tuple[Tensor, str, str] | None:
@@ -667,41 +679,62 @@ class _Lowering:
 
     # ---- backward ----------------------------------------------------------------------------
 
-    def _backward(self, index: int, event: BackwardEvent) -> None:
+    def _backward(self, index: int, event: BackwardEvent, recorded: list[int]) -> None:
+        """``backward()`` written out: for each node, newest first, its rules (an executed step
+        each, ``"backward: gemm_bias(out=Z3)"``), then the gradients into the leaves' ``.grad``.
+        """
         code = self.code
         grads: dict[int, _Grad] = {event.root: _Grad(self.names[event.seed], "borrowed")}
+        start = len(code.lines)
         for k, node in enumerate(event.nodes):  # a kept .grad must not be overwritten
             if node.leaf_target is not None and not event.assign.get(k, False):
                 code.line(f"unshare({self.target(node.leaf_target)}, buffer_ids)")
         later = self._read_after(index)
         read_by_rules = [self._rule_reads(n) for n in event.nodes]
+        leaves: list[str] = []
         for k, node in enumerate(event.nodes):
             entry = grads.pop(node.slot, None)
             if entry is None:
                 continue
             if node.leaf_target is not None:
                 self._to_leaf(node.leaf_target, entry, event.assign.get(k, False))
+                leaves.append(self.names.get(node.slot, "?"))
                 continue
             producer = self.producers[node.slot]
-            inputs = [self.names[s] for s in producer.inputs]
-            out = self.names[node.slot]
             still_read = {code.storage(self.names[s])
                           for s in later.union(*read_by_rules[k + 1:]) if s in self.names}
-            for parent, rule_index in node.parents:
-                if isinstance(producer.forward, Kernel):
-                    code._writable = {entry.name} if entry.owner == "own" else set()
-                    if code.storage(out) not in still_read:
-                        code._writable.add(out)
-                    name = producer.forward.rule(code, rule_index, inputs, out, entry.name)
-                    code._writable = set()
-                    self._add(grads, parent, _Grad(name, "own"))
-                    continue
-                s = self.tape.slots[parent]
-                name, fresh = code.local("g"), code.local("fresh")
-                shape, dtype = repr(s.shape), code.bind("dtype", s.dtype)
-                code.line(f"{name}, {fresh} = grad_of({self.rules[node.slot]}, {rule_index}, "
-                          f"{entry.name}, {shape}, {dtype})")
-                self._add(grads, parent, _Grad(name, fresh))
+            self._rules_of(producer, node, entry, grads, still_read)
+            name = producer.label or f"op:{producer.name}"
+            self.steps.append(ExecutedStep(f"backward: {name}", recorded, "backward",
+                                           code.lines[start:]))
+            start = len(code.lines)
+        if len(code.lines) > start:
+            self.steps.append(ExecutedStep(f"backward: .grad of {', '.join(leaves)}", recorded,
+                                           "backward", code.lines[start:]))
+
+    def _rules_of(self, producer: OpEvent, node: Any, g: _Grad, grads: dict[int, _Grad],
+                  still_read: set[str]) -> None:
+        """The lines of one node's rules: a kernel writes them (into planned buffers, writing
+        over ``g`` or its saved output when nothing reads them any more); a generic op's rules
+        run through :func:`grad_of`, as the engine runs them."""
+        code = self.code
+        inputs = [self.names[s] for s in producer.inputs]
+        out = self.names[node.slot]
+        for parent, rule_index in node.parents:
+            if isinstance(producer.forward, Kernel):
+                code._writable = {g.name} if g.owner == "own" else set()
+                if code.storage(out) not in still_read:
+                    code._writable.add(out)
+                name = producer.forward.rule(code, rule_index, inputs, out, g.name)
+                code._writable = set()
+                self._add(grads, parent, _Grad(name, "own"))
+                continue
+            s = self.tape.slots[parent]
+            name, fresh = code.local("g"), code.local("fresh")
+            shape, dtype = repr(s.shape), code.bind("dtype", s.dtype)
+            code.line(f"{name}, {fresh} = grad_of({self.rules[node.slot]}, {rule_index}, "
+                      f"{g.name}, {shape}, {dtype})")
+            self._add(grads, parent, _Grad(name, fresh))
 
     def _add(self, grads: dict[int, _Grad], slot: int, g: _Grad) -> None:
         """The engine's accumulation: the first gradient is kept, later ones are added."""
@@ -767,8 +800,9 @@ def _output_slots(structure: Any) -> list[int]:
     return []
 
 
-def lower(tape: Tape, threads: int = 1) -> Lowered:
-    """The replay function of a (rewritten) tape, with its source and steps.
+def lower(tape: Tape, threads: int = 1, arg_names: list[str] | None = None) -> Lowered:
+    """The replay function of a (rewritten) tape, with its source and steps; ``arg_names``
+    name the arguments' variables (the step's own parameter names).
 
     Examples
     --------
@@ -785,4 +819,4 @@ def lower(tape: Tape, threads: int = 1) -> Lowered:
         return result(sum2, None)
     <BLANKLINE>
     """
-    return _Lowering(tape, threads).lower()
+    return _Lowering(tape, threads, arg_names or []).lower()

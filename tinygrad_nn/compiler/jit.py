@@ -7,7 +7,11 @@ The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
   results (parameters, ``.grad``, optimizer state, the returned loss) equal the eager step's.
 * **Signature.** The arguments' shapes, dtypes and ``requires_grad``, the values of Python
   scalar arguments and the identity of other arguments, and grad mode. A new signature gets its
-  own plan (traced afresh).
+  own plan (traced afresh). Each plan has a generated guard (``plan.accepts.source``) that
+  checks all of this, and the re-trace conditions below, in one expression before a replay.
+* **Packed parameters.** A plan may pack a weight and its bias into one array
+  (:func:`~tinygrad_nn.compiler._kernels.pack_bias`): their ``.data`` become views of it, with
+  the same values, and everything goes on reading and updating them as before.
 * **Re-trace.** A plan is dropped (and the step re-traced) when a parameter's data is replaced
   (``p.data = new_array``), an optimizer's parameter list changes, a module the step called
   changed between ``train()`` and ``eval()``, or a global or closure variable the step names is
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import types
 from collections.abc import Callable
 from typing import Any
@@ -202,7 +207,8 @@ class CompiledFunction:
                     f"compile: the step replaced the data of {slot.tensor.name or 'a tensor'} "
                     f"with another shape; update parameters in place (p -= ..., an optimizer)"
                 )
-        plan = Plan(tracer.tape, optimize=self.optimize, threads=self.threads)
+        plan = Plan(tracer.tape, optimize=self.optimize, threads=self.threads,
+                    arg_names=_parameter_names(self.fn, len(args), sorted(kwargs)))
         del tracer  # the traced call's arrays go now, and with them the memory below
         _allocator.release_kept_memory()  # the eager calls' temporaries, kept for reuse
         self.traces += 1
@@ -211,6 +217,17 @@ class CompiledFunction:
         plan.accepts = _guard(plan, flat if not kwargs else None, self._free)
         self._last = plan
         return result
+
+
+def _parameter_names(fn: Callable[..., Any], positional: int, keywords: list[str]) -> list[str]:
+    """The names of the step's arguments as its code calls them (``X``, ``Y``), for the
+    replay's source; ``arg0``… where they cannot be read."""
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    ordered = names[:positional] if len(names) >= positional else []
+    return ordered + keywords if ordered else []
 
 
 def _guard(plan: Plan, args: tuple[Any, ...] | None, free: list[tuple[Any, str, Any]]

@@ -1,10 +1,10 @@
-"""Compiler passes: rewrite a traced tape into fewer, faster steps with buffers planned once.
+"""Compiler passes: rewrite a traced tape into fewer, faster steps.
 
-Each pass finds a group of recorded ops and replaces it with one *kernel*: a function with the
-contract of an op's forward (``kernel(*arrays) -> (y, rules)``) that writes into arrays it
-allocated when the plan was built, so a replay allocates nothing. The rewritten tape is then
-run by :class:`~tinygrad_nn.compiler.plan.Plan` like any other (the backward walk is the
-engine's, over the kernels' rules).
+Each pass finds a group of recorded ops and replaces it with one *kernel*
+(:mod:`~tinygrad_nn.compiler._kernels`), which writes the numpy lines of its forward and of its
+rules into buffers allocated when the plan is built, so a replay allocates nothing. The
+rewritten tape is then lowered to the replay's source by :mod:`~tinygrad_nn.compiler.codegen`
+(the backward in the engine's order, over the kernels' rules).
 
 The passes, in order:
 
@@ -23,7 +23,7 @@ The passes, in order:
    gives ``[dW | db] = g·[A; 1]ᵀ``. Otherwise the product goes into a planned buffer and the
    bias is added in place. ``dA`` goes into a planned buffer.
 3. activations — ``sigmoid``, ``tanh``, ``relu`` of a product: computed in place in the
-   product's buffer (nothing else reads it), backward into a planned buffer.
+   product's buffer (nothing else reads it); backward into the incoming gradient's buffer.
 4. dead code — recorded work nothing uses (a check's ``(Y < 0).any()``) is dropped.
 
 Every op without a kernel keeps its generic step (its own forward and backward).
@@ -325,6 +325,7 @@ def optimize(tape: Tape) -> Tape:
                         recorded=[readers[0]],
                     )
                     made_by[act.out] = kernel
+                    kernel.read_as = f"A{layer}"
             break
 
     # rebuild the event list and the backward walks

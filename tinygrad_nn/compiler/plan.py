@@ -47,8 +47,11 @@ class Plan:
     ['op:mul', 'op:sum']
     """
 
-    def __init__(self, tape: Tape, optimize: bool = True, threads: int = 1) -> None:
+    def __init__(self, tape: Tape, optimize: bool = True, threads: int = 1,
+                 arg_names: list[str] | None = None) -> None:
         self.tape = tape
+        #: The step's argument names (``["X", "Y"]``), or empty where they cannot be read.
+        self.arg_names = list(arg_names or [])
         if optimize:
             from tinygrad_nn.compiler.passes import optimize as run_passes
 
@@ -63,7 +66,7 @@ class Plan:
         big = any(s.kind == "value" and _size(s.shape) >= _parallel.MIN_ELEMENTS
                   for s in tape.slots)
         self.threads = 2 if threads >= 2 and big and _parallel.available() else 1
-        lowered = lower(tape, self.threads)
+        lowered = lower(tape, self.threads, arg_names)
         self._replay = lowered.replay
         self.source: str = lowered.source
         self.steps: list[ExecutedStep] = lowered.steps

@@ -2,9 +2,10 @@
 
 :func:`plan_to_dot` writes DOT text (pure Python) with two columns: on the left the step as it
 was recorded (``matmul``, ``add``, ``sigmoid``, ``log``…, ``backward()``, ``SGD.step()``), on the
-right what a replay executes (``gemm_bias(out=Z1)``, ``sigmoid(in place, Z1)``, ``bce_logits``…),
-and a dashed arrow from every recorded op to the step that runs it. :func:`draw_plan` wraps the
-text in a ``graphviz.Source`` (shown inline by Jupyter; ``.render()`` writes a file).
+right what a replay executes (``gemm_bias(out=Z1)``, ``sigmoid(in place, Z1)``, ``bce_logits``,
+then the backward kernel by kernel…), each with its lines of the replay's source, and a dashed
+arrow from every recorded op to the step that runs it. :func:`draw_plan` wraps the text in a
+``graphviz.Source`` (shown inline by Jupyter; ``.render()`` writes a file).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from tinygrad_nn.viz._common import _optional
 __all__ = ["draw_plan", "plan_to_dot"]
 
 _PHASE_COLOR = {"forward": "#dbeafe", "backward": "#fde2e2", "update": "#dcfce7"}
+#: An executed step's box shows at most this many lines of its source.
+MAX_CODE_LINES = 8
 
 
 def _plan_of(step: CompiledFunction | Plan) -> Plan:
@@ -42,12 +45,26 @@ def _quote(text: str) -> str:
     return '"' + escaped + '"'
 
 
+def _code_label(name: str, code: list[str]) -> str:
+    """An HTML-like label: the step's name in bold, then its source lines, left-aligned."""
+
+    def html(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    shown = code[:MAX_CODE_LINES]
+    if len(code) > MAX_CODE_LINES:
+        shown = [*shown, f"… {len(code) - MAX_CODE_LINES} more lines (plan.source)"]
+    rows = "".join(f'{html(line)}<br align="left"/>' for line in shown)
+    source = f'<br/><font face="Courier" point-size="9">{rows}</font>' if rows else ""
+    return f"<<b>{html(name)}</b>{source}>"
+
+
 def _slot_name(plan: Plan, slot: int) -> str:
     s = plan.tape.slots[slot]
     if s.kind == "leaf" and s.tensor is not None:
         return s.tensor.name or f"param{slot}"
     if s.kind == "input":
-        return f"arg{s.arg}"
+        return plan.arg_names[s.arg] if s.arg < len(plan.arg_names) else f"arg{s.arg}"
     if s.kind == "const":
         if s.array is None or s.array.size != 1:
             return "const"
@@ -131,7 +148,7 @@ def plan_to_dot(step: CompiledFunction | Plan) -> str:
     ]
     for k, s in enumerate(plan.steps):
         color = _PHASE_COLOR.get(s.phase, "#ffffff")
-        lines.append(f"    e{k} [label={_quote(s.name)}, fillcolor={_quote(color)}];")
+        lines.append(f"    e{k} [label={_code_label(s.name, s.code)}, fillcolor={_quote(color)}];")
         if k:
             lines.append(f"    e{k - 1} -> e{k};")
     lines.append("  }")
