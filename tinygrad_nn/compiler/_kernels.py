@@ -16,6 +16,7 @@ same ufuncs in the same order). :mod:`tinygrad_nn.compiler.passes` decides where
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,78 @@ class Kernel:
 
     def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
         raise NotImplementedError
+
+
+class Recipe:
+    """A few ufunc calls with ``out=``, written once and used two ways: as lines of the replay's
+    source, or (for a big kernel on two cores) as a function run on a block of rows by
+    :func:`~tinygrad_nn.compiler._parallel.halves`.
+
+    ``calls`` are ``(ufunc, *operands, out)`` over the names in ``split`` (arrays cut into row
+    halves) and ``whole`` (passed whole to each half); other operands are number literals.
+
+    Examples
+    --------
+    >>> double = Recipe("double_rows", ("x", "y"), (), (("multiply", "x", "2.0", "y"),))
+    >>> double.lines(x="A1", y="dA1")
+    ['multiply(A1, 2.0, out=dA1)']
+    >>> y = np.empty(2)
+    >>> double(np.array([1.0, 3.0]), y)
+    >>> y
+    array([2., 6.])
+    """
+
+    def __init__(self, name: str, split: tuple[str, ...], whole: tuple[str, ...],
+                 calls: tuple[tuple[str, ...], ...]) -> None:
+        self.__name__ = name
+        self.split, self.whole, self.calls = split, whole, calls
+        self._ufuncs = [getattr(np, ufunc) for ufunc, *_ in calls]
+
+    def lines(self, **names: str) -> list[str]:
+        """The calls as source lines, with the operands named as given."""
+        return [f"{ufunc}({', '.join(names.get(o, o) for o in operands)}, out={names[out]})"
+                for ufunc, *operands, out in self.calls]
+
+    def __call__(self, *arrays: Any) -> None:
+        env = dict(zip((*self.split, *self.whole), arrays, strict=True))
+        for ufunc, (_, *operands, out) in zip(self._ufuncs, self.calls, strict=True):
+            ufunc(*(env[o] if o in env else float(o) for o in operands), out=env[out])
+
+    def emit(self, code: Code, shape: Shape, comment: str = "", **names: str) -> None:
+        """Write the calls into ``code``: as lines, or as one ``halves(...)`` line when arrays
+        of ``shape`` run in row halves on two cores."""
+        if code.splits(shape):
+            arrays = ", ".join(names[n] for n in self.split)
+            whole = "".join(f"{names[n]}, " for n in self.whole).rstrip()
+            lines = [f"halves({self.__name__}, {arrays}" + (f", whole=({whole}))" if whole
+                                                             else ")")]
+        else:
+            lines = self.lines(**names)
+        for k, line in enumerate(lines):
+            code.line(f"{line}  # {comment}" if comment and k == 0 else line)
+
+
+# The ufunc sequences of the kernels, each written once. Elementwise ones are the eager ops'
+# own (the same calls in the same order: the same floats).
+GEMM_BIAS = Recipe("gemm_bias_rows", ("w", "z", "b"), ("a",),
+                   (("matmul", "w", "a", "z"), ("add", "z", "b", "z")))
+PRODUCT = Recipe("product_rows", ("left", "out"), ("right",),
+                 (("matmul", "left", "right", "out"),))
+SIGMOID = Recipe("sigmoid_in_place", ("x",), (), (  # e^−x → inf below −709: its right limit
+    ("negative", "x", "x"), ("exp", "x", "x"), ("add", "x", "1.0", "x"),
+    ("reciprocal", "x", "x")))
+TANH = Recipe("tanh_in_place", ("x",), (), (("tanh", "x", "x"),))
+RELU = Recipe("relu_in_place", ("x",), (), (("maximum", "x", "0.0", "x"),))
+SIGMOID_RULE = Recipe("sigmoid_rule", ("g", "y", "dx", "t"), (), (  # g·y·(1−y)
+    ("multiply", "g", "y", "dx"), ("subtract", "1.0", "y", "t"), ("multiply", "dx", "t", "dx")))
+TANH_RULE = Recipe("tanh_rule", ("g", "y", "dx", "t"), (), (  # g·(1−y²)
+    ("multiply", "y", "y", "t"), ("subtract", "1.0", "t", "t"), ("multiply", "g", "t", "dx")))
+RELU_RULE = Recipe("relu_rule", ("g", "y", "dx", "t"), (), (  # g·[y > 0], t a boolean mask
+    ("greater", "y", "0.0", "t"), ("multiply", "g", "t", "dx")))
+SGD_UPDATE = Recipe("sgd_rows", ("g", "s", "p"), ("lr",), (  # p -= lr·g, as SGD.step
+    ("multiply", "g", "lr", "s"), ("subtract", "p", "s", "p")))
+_ACTIVATIONS = {"sigmoid": (SIGMOID, SIGMOID_RULE), "tanh": (TANH, TANH_RULE),
+                "relu": (RELU, RELU_RULE)}
 
 
 class GemmBias(Kernel):
@@ -96,22 +169,19 @@ class GemmBias(Kernel):
         code.ones_rows[out] = ones
         return out
 
+    def _shape(self) -> Shape:
+        """The shape that decides a split: a 2-D layer's biggest array, else none."""
+        return max(self.z, self.w, key=math.prod) if self.rows else ()
+
     def forward(self, code: Code, inputs: list[str], out: str) -> None:
         W, A, b = inputs
-        split = self.rows and code.splits(self.z, self.w)
         if self.pack is not None:
             Wb = code.bind(f"{W}_{b}", self.pack)
             A1 = self._A1 = self._with_ones(code, A)
-            if split:
-                code.line(f"halves(product_rows, {Wb}, {out}, whole=({A1},))")
-            else:
-                code.line(f"matmul({Wb}, {A1}, out={out})  # [{W} | {b}]·[{A}; 1]")
+            PRODUCT.emit(code, self._shape(), f"[{W} | {b}]·[{A}; 1]", left=Wb, right=A1,
+                         out=out)
             return
-        if split:
-            code.line(f"halves(gemm_bias_rows, {W}, {out}, {b}, whole=({A},))")
-            return
-        code.line(f"matmul({W}, {A}, out={out})")
-        code.line(f"add({out}, {b}, out={out})")
+        GEMM_BIAS.emit(code, self._shape(), w=W, a=A, z=out, b=b)
 
     def _with_ones(self, code: Code, A: str) -> str:
         """``[A; 1]``: the buffer A lives in when it has the row of ones, else a buffer that A
@@ -127,38 +197,29 @@ class GemmBias(Kernel):
 
     def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
         W, A, b = inputs
-        split = self.rows and code.splits(self.z, self.w)
+        shape = self._shape()
         if index == 1:
             dA = code.buffer(f"d{A}", self.a, self.dtype)
-            if split:
-                code.line(f"halves(product_rows, {W}.T, {dA}, whole=({g},))")
-            else:
-                code.line(f"matmul({W}.T, {g}, out={dA})")
+            PRODUCT.emit(code, shape, left=f"{W}.T", right=g, out=dA)
             return dA
         if self.pack is not None:
             if self._packed_grad is None or self._packed_grad[0] != g:
                 dWb = code.buffer(f"d{W}_{b}", self.pack.shape, self.dtype)
                 dW = code.part(dWb, f"d{W}", np.s_[:, :-1])
                 db = code.part(dWb, f"d{b}", np.s_[:, -1:])
-                A1 = self._A1
-                if split:
-                    code.line(f"halves(product_rows, {g}, {dWb}, whole=({A1}.T,))")
-                else:
-                    code.line(f"matmul({g}, {A1}.T, out={dWb})  # [d{W} | d{b}]")
+                PRODUCT.emit(code, shape, f"[d{W} | d{b}]", left=g, right=f"{self._A1}.T",
+                             out=dWb)
                 self._packed_grad = (g, dW, db)
                 code.packed_grads[dWb] = (dW, db)
             return self._packed_grad[1] if index == 0 else self._packed_grad[2]
         if index == 0:
             dW = code.buffer(f"d{W}", self.w, self.dtype)
-            if split:
-                code.line(f"halves(product_rows, {g}, {dW}, whole=({A}.T,))")
-            else:
-                code.line(f"matmul({g}, {A}.T, out={dW})")
+            PRODUCT.emit(code, shape, left=g, right=f"{A}.T", out=dW)
             return dW
         db = code.buffer(f"d{b}", self.b, self.dtype)
         if not self.axes:
             code.line(f"copyto({db}, {g})")
-        elif split:
+        elif code.splits(shape):
             code.line(f"halves(row_sums, {g}, {db})")
         else:
             code.line(f"add.reduce({g}, axis={self.axes!r}, keepdims=True, out={db})")
@@ -236,17 +297,7 @@ class Activation(Kernel):
     def forward(self, code: Code, inputs: list[str], out: str) -> None:
         z = inputs[0]  # computed in z's buffer, which is y's
         code.quiet_overflow = code.quiet_overflow or self.name == "sigmoid"
-        if code.splits(self.shape):
-            code.line(f"halves({self.name}_in_place, {z})  # {out} = {self.name}({z})")
-        elif self.name == "sigmoid":  # 1/(1+e^−x) as the eager op computes it
-            code.line(f"negative({z}, out={z})  # {out} = 1/(1 + e^−{z})")
-            code.line(f"exp({z}, out={z})")
-            code.line(f"add({z}, 1.0, out={z})")
-            code.line(f"reciprocal({z}, out={z})")
-        elif self.name == "tanh":
-            code.line(f"tanh({z}, out={z})  # {out} = tanh({z})")
-        else:
-            code.line(f"maximum({z}, 0.0, out={z})  # {out} = max({z}, 0)")
+        _ACTIVATIONS[self.name][0].emit(code, self.shape, f"{out} = {self.name}({z})", x=z)
 
     def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
         y = out
@@ -255,20 +306,7 @@ class Activation(Kernel):
             t = code.scratch(self.shape, bool)
         else:  # y's buffer holds the temporary once nothing reads y any more
             t = y if code.writable(y) else code.scratch(self.shape, self.dtype)
-        if code.splits(self.shape):
-            code.line(f"halves({self.name}_rule, {g}, {y}, {dx}, {t})")
-            return dx
-        if self.name == "sigmoid":  # g·y·(1−y), in the eager op's order
-            code.line(f"multiply({g}, {y}, out={dx})")
-            code.line(f"subtract(1.0, {y}, out={t})")
-            code.line(f"multiply({dx}, {t}, out={dx})")
-        elif self.name == "tanh":  # g·(1−y²)
-            code.line(f"multiply({y}, {y}, out={t})")
-            code.line(f"subtract(1.0, {t}, out={t})")
-            code.line(f"multiply({g}, {t}, out={dx})")
-        else:  # g·[x > 0]; x > 0 exactly where y > 0
-            code.line(f"greater({y}, 0.0, out={t})")
-            code.line(f"multiply({g}, {t}, out={dx})")
+        _ACTIVATIONS[self.name][1].emit(code, self.shape, g=g, y=y, dx=dx, t=t)
         return dx
 
 
@@ -384,33 +422,6 @@ def bce_floored_grad(z: np.ndarray, y: np.ndarray, s: np.ndarray, t: np.ndarray,
     np.add(dz, t, out=dz)
 
 
-def gemm_bias_rows(w: np.ndarray, z: np.ndarray, b: np.ndarray, a: np.ndarray) -> None:
-    """``z = w @ a + b`` for a block of rows (the product, then the bias in place).
-
-    Examples
-    --------
-    >>> z = np.empty((2, 1))
-    >>> gemm_bias_rows(np.eye(2), z, np.ones((2, 1)), np.array([[2.0], [3.0]]))
-    >>> z.ravel()
-    array([3., 4.])
-    """
-    np.matmul(w, a, out=z)
-    np.add(z, b, out=z)
-
-
-def product_rows(left: np.ndarray, out: np.ndarray, right: np.ndarray) -> None:
-    """``out = left @ right`` for a block of rows of ``left``.
-
-    Examples
-    --------
-    >>> out = np.empty((1, 1))
-    >>> product_rows(np.array([[1.0, 2.0]]), out, np.array([[3.0], [4.0]]))
-    >>> out
-    array([[11.]])
-    """
-    np.matmul(left, right, out=out)
-
-
 def row_sums(g: np.ndarray, out: np.ndarray) -> None:
     """``out = Σ g`` along axis 1, for a block of rows.
 
@@ -424,113 +435,13 @@ def row_sums(g: np.ndarray, out: np.ndarray) -> None:
     np.add.reduce(g, axis=1, keepdims=True, out=out)
 
 
-def sgd_rows(g: np.ndarray, scratch: np.ndarray, p: np.ndarray, lr: float) -> None:
-    """``p -= lr·g`` for a block of rows, as ``SGD.step`` computes it (``lr·g`` first).
-
-    Examples
-    --------
-    >>> p, scratch = np.array([1.0]), np.empty(1)
-    >>> sgd_rows(np.array([2.0]), scratch, p, 0.25)
-    >>> p
-    array([0.5])
-    """
-    np.multiply(g, lr, out=scratch)
-    np.subtract(p, scratch, out=p)
-
-
-def sigmoid_in_place(y: np.ndarray) -> None:
-    """``y = 1/(1+e^−y)`` in place, in the eager op's order.
-
-    Examples
-    --------
-    >>> y = np.array([0.0])
-    >>> sigmoid_in_place(y)
-    >>> y
-    array([0.5])
-    """
-    np.negative(y, out=y)
-    np.exp(y, out=y)  # e^−x overflows to inf for x < −709: the replay ignores it
-    np.add(y, 1.0, out=y)
-    np.reciprocal(y, out=y)
-
-
-def tanh_in_place(y: np.ndarray) -> None:
-    """``y = tanh y`` in place.
-
-    Examples
-    --------
-    >>> y = np.array([0.0])
-    >>> tanh_in_place(y)
-    >>> y
-    array([0.])
-    """
-    np.tanh(y, out=y)
-
-
-def relu_in_place(y: np.ndarray) -> None:
-    """``y = max(y, 0)`` in place.
-
-    Examples
-    --------
-    >>> y = np.array([-1.0, 2.0])
-    >>> relu_in_place(y)
-    >>> y
-    array([0., 2.])
-    """
-    np.maximum(y, 0.0, out=y)
-
-
-def sigmoid_rule(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
-    """``dx = g·y·(1−y)`` (``t``: scratch, which may be ``y``'s own buffer once y is dead).
-
-    Examples
-    --------
-    >>> dx, t = np.empty(1), np.empty(1)
-    >>> sigmoid_rule(np.array([1.0]), np.array([0.5]), dx, t)
-    >>> dx
-    array([0.25])
-    """
-    np.multiply(g, y, out=dx)
-    np.subtract(1.0, y, out=t)
-    np.multiply(dx, t, out=dx)
-
-
-def tanh_rule(g: np.ndarray, y: np.ndarray, dx: np.ndarray, t: np.ndarray) -> None:
-    """``dx = g·(1−y²)``.
-
-    Examples
-    --------
-    >>> dx, t = np.empty(1), np.empty(1)
-    >>> tanh_rule(np.array([1.0]), np.array([0.5]), dx, t)
-    >>> dx
-    array([0.75])
-    """
-    np.multiply(y, y, out=t)
-    np.subtract(1.0, t, out=t)
-    np.multiply(g, t, out=dx)
-
-
-def relu_rule(g: np.ndarray, y: np.ndarray, dx: np.ndarray, mask: np.ndarray) -> None:
-    """``dx = g·[y > 0]`` (``mask``: a boolean scratch array).
-
-    Examples
-    --------
-    >>> dx, mask = np.empty(2), np.empty(2, bool)
-    >>> relu_rule(np.array([1.0, 1.0]), np.array([0.0, 2.0]), dx, mask)
-    >>> dx
-    array([0., 1.])
-    """
-    np.greater(y, 0.0, out=mask)
-    np.multiply(g, mask, out=dx)
-
-
 _ALONE = type("_Holder", (), {"data": None})()  # an array held by one object only
 _ALONE.data = np.empty(0)
 
 #: What the generated code may call by name, besides numpy's ufuncs.
 HELPERS: dict[str, Any] = {
     f.__name__: f for f in (
-        bce_floored, bce_floored_grad, gemm_bias_rows, product_rows, row_sums, sgd_rows,
-        sigmoid_in_place, tanh_in_place, relu_in_place, sigmoid_rule, tanh_rule, relu_rule,
+        bce_floored, bce_floored_grad, row_sums, GEMM_BIAS, PRODUCT, SIGMOID, TANH, RELU,
+        SIGMOID_RULE, TANH_RULE, RELU_RULE, SGD_UPDATE,
     )
 }

@@ -27,7 +27,7 @@ import numpy as np
 
 from tinygrad_nn.autograd import _sum as add_new
 from tinygrad_nn.autograd import unbroadcast
-from tinygrad_nn.compiler._kernels import HELPERS, Kernel
+from tinygrad_nn.compiler._kernels import HELPERS, SGD_UPDATE, Kernel
 from tinygrad_nn.compiler._parallel import MIN_ELEMENTS, TwoCores, halves
 from tinygrad_nn.compiler._tape import (
     BackwardEvent,
@@ -634,13 +634,10 @@ class _Lowering:
                 ) -> None:
         """``data -= lr·g`` as ``SGD.step`` computes it (``lr·g`` into the scratch array), in
         row halves on two cores when big; ``what`` names the parameter in a comment."""
-        shape = self.code.namespace[scratch].shape
-        if self.code.splits(shape):
-            self.code.line(f"{indent}halves(sgd_rows, {g}, {scratch}, {data}, whole=({lr},))"
-                           f"  # {what} -= lr·grad")
-            return
-        self.code.line(f"{indent}multiply({g}, {lr}, out={scratch})  # {what} -= lr·grad")
-        self.code.line(f"{indent}subtract({data}, {scratch}, out={data})")
+        start = len(self.code.lines)
+        SGD_UPDATE.emit(self.code, self.code.namespace[scratch].shape, f"{what} -= lr·grad",
+                        g=g, s=scratch, p=data, lr=lr)
+        self.code.lines[start:] = [indent + line for line in self.code.lines[start:]]
 
     def _packed_pair(self, opt: SGD, W: Tensor) -> tuple[Tensor, str, str] | None:
         """(b, the name of [W | b], the name of [dW | db]) when W's data and gradient are the
