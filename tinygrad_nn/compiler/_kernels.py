@@ -343,30 +343,35 @@ class BceLogits(Kernel):
             near = repr(self.cap - 1.0)
             code.line(f"{self.saturated} = (maximum.reduce({z}, axis=None) >= {near} "
                       f"or minimum.reduce({z}, axis=None) <= -{near})")
-            code.line(f"if {self.saturated}:  # keep the floor of each log term")
-            code.line(f"    bce_floored({z}, {y}, {s}, {t}, {out}, {self.cap!r})")
-            code.line("else:  # y·softplus(−z) + (1−y)·softplus(z) = softplus(z) − y·z")
-            indent = "    "
-        else:
-            indent = ""
-        code.line(f"{indent}multiply({y}, {z}, out={t})")
-        code.line(f"{indent}subtract({s}, {t}, out={t})")
-        code.line(f"{indent}{out}[()] = add.reduce({t}, axis=None) / {self.n}")
+        self._unless_floored(
+            code, f"bce_floored({z}, {y}, {s}, {t}, {out}, {self.cap!r})",
+            "keep the floor of each log term",
+            "y·softplus(−z) + (1−y)·softplus(z) = softplus(z) − y·z",
+            [f"multiply({y}, {z}, out={t})", f"subtract({s}, {t}, out={t})",
+             f"{out}[()] = add.reduce({t}, axis=None) / {self.n}"])
+
+    def _unless_floored(self, code: Code, floored: str, why_floored: str, why: str,
+                        lines: list[str]) -> None:
+        """``lines``, or (with the loss's floor) ``floored`` where some |z| is near it."""
+        if self.cap is None:
+            for line in lines:
+                code.line(line)
+            return
+        code.line(f"if {self.saturated}:  # {why_floored}")
+        code.line(f"    {floored}")
+        code.line(f"else:  # {why}")
+        for line in lines:
+            code.line(f"    {line}")
 
     def rule(self, code: Code, index: int, inputs: list[str], out: str, g: str) -> str:
         z, y = inputs
         dz = code.buffer(f"d{z}", self.shape, self.dtype)
         s, n = self.s, self.n
-        if self.cap is not None:
-            code.line(f"if {self.saturated}:  # no gradient through a floored term")
-            code.line(f"    bce_floored_grad({z}, {y}, {s}, {self.t}, {dz}, {self.cap!r})")
-            code.line("else:  # σ(z) − y")
-            indent = "    "
-        else:
-            indent = ""
-        code.line(f"{indent}subtract({z}, {s}, out={dz})")
-        code.line(f"{indent}exp({dz}, out={dz})")
-        code.line(f"{indent}subtract({dz}, {y}, out={dz})")
+        self._unless_floored(
+            code, f"bce_floored_grad({z}, {y}, {s}, {self.t}, {dz}, {self.cap!r})",
+            "no gradient through a floored term", "σ(z) − y",
+            [f"subtract({z}, {s}, out={dz})", f"exp({dz}, out={dz})",
+             f"subtract({dz}, {y}, out={dz})"])
         if g in code.constants:  # the seed of backward(): g/n computed once, here
             scale = code.bind(f"{g}_over_n", np.asarray(code.namespace[g] / n))
             code.line(f"multiply({dz}, {scale}, out={dz})  # ·g/n, g = {g} (a constant)")

@@ -90,9 +90,9 @@ class Lowered:
     >>> import tinygrad_nn
     >>> from tinygrad_nn import Tensor
     >>> w = Tensor([2.0], requires_grad=True, name="w")
-    >>> step = tinygrad_nn.compile(lambda: (w * w).sum())
+    >>> step = tinygrad_nn.compile(lambda: (w * 3).sum())
     >>> _ = step(); _ = step()
-    >>> step.plan.namespace["w"] is w.data
+    >>> step.plan.namespace["w"] is w.data      # the replay reads w's array by name
     True
     """
 

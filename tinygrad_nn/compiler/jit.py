@@ -42,7 +42,7 @@ import numpy as np
 from tinygrad_nn import _allocator, modes
 from tinygrad_nn.compiler._trace import CompileError, Tracer
 from tinygrad_nn.compiler.codegen import Code
-from tinygrad_nn.compiler.plan import Plan
+from tinygrad_nn.compiler.plan import Plan, same_items
 from tinygrad_nn.tensor import Tensor
 
 __all__ = ["CompiledFunction", "compile"]
@@ -264,7 +264,7 @@ def _guard(plan: Plan, args: tuple[Any, ...] | None, free: list[tuple[Any, str, 
     for module, training in plan.tape.modules:
         tests.append(f"{code.bind('module', module)}.training is {training}")
     for owner, params in plan.tape.optimizers:
-        same = code.bind("same_items", _same_items)
+        same = code.bind("same_items", same_items)
         tests.append(f"{same}({code.bind('optimizer', owner)}.params, "
                      f"{code.bind('params', tuple(params))})")
     for namespace, name, obj in free:
@@ -276,15 +276,6 @@ def _guard(plan: Plan, args: tuple[Any, ...] | None, free: list[tuple[Any, str, 
     accepts = code.namespace["accepts"]
     accepts.source = source
     return accepts
-
-
-def _same_items(current: list[Any], traced: tuple[Any, ...]) -> bool:
-    if len(current) != len(traced):
-        return False
-    for a, b in zip(current, traced):  # noqa: B905
-        if a is not b:
-            return False
-    return True
 
 
 def _cell(cell: Any) -> Any:

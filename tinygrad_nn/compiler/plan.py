@@ -17,7 +17,7 @@ from tinygrad_nn.compiler import _parallel
 from tinygrad_nn.compiler._tape import Tape
 from tinygrad_nn.compiler.codegen import ExecutedStep, lower
 
-__all__ = ["ExecutedStep", "Plan"]
+__all__ = ["ExecutedStep", "Plan", "same_items"]
 
 
 class Plan:
@@ -118,14 +118,7 @@ class Plan:
         for module, training in self.tape.modules:  # train()/eval() changes Python branches
             if module.training != training:
                 return False
-        for owner, params in self.tape.optimizers:
-            current = owner.params
-            if len(current) != len(params):
-                return False
-            for a, b in zip(current, params):  # noqa: B905
-                if a is not b:
-                    return False
-        return True
+        return all(same_items(owner.params, params) for owner, params in self.tape.optimizers)
 
     # ---- replay ---------------------------------------------------------------------------
 
@@ -144,6 +137,24 @@ class Plan:
         21.0
         """
         return self._replay(args)
+
+
+def same_items(current: list[Any], traced: tuple[Any, ...]) -> bool:
+    """Whether a list holds the same objects as when traced (by identity: a Tensor's ``==``
+    compares values).
+
+    Examples
+    --------
+    >>> a, b = object(), object()
+    >>> same_items([a, b], (a, b)), same_items([a], (a, b))
+    (True, False)
+    """
+    if len(current) != len(traced):
+        return False
+    for a, b in zip(current, traced):  # noqa: B905
+        if a is not b:
+            return False
+    return True
 
 
 def _size(shape: tuple[int, ...]) -> int:
