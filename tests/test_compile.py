@@ -579,3 +579,25 @@ def test_a_packed_model_trained_compiled_evaluates_eagerly_like_an_unpacked_copy
     X, _ = BATCHES[0]
     with no_grad():
         assert np.array_equal(model(X).data, copy(X).data)
+
+
+def test_a_numpy_scalar_in_a_hand_written_update_is_replayed_as_that_scalar() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        params = _article_params()
+        lr = np.float64(0.3)  # a numpy scalar, as a benchmark writes it (not a Python float)
+
+        def step(X: Any, Y: Any) -> Tensor:
+            A = X
+            for layer in range(0, len(params), 2):
+                A = (params[layer] @ A + params[layer + 1]).sigmoid()
+            loss = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+            loss.backward()
+            with no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad = None
+            return loss
+
+        return step, params
+
+    _assert_same(make, BATCHES[:6])

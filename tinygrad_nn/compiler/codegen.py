@@ -282,8 +282,8 @@ class Code:
         >>> code.literal((1,)), code.literal(np.ones(2))
         ('(1,)', 'k')
         """
-        if value is None or isinstance(value, (bool, int, str)) or (
-                isinstance(value, float) and math.isfinite(value)):
+        if value is None or type(value) in (bool, int, str) or (
+                type(value) is float and math.isfinite(value)):  # numpy scalars: bound
             return repr(value)
         if isinstance(value, tuple) and all(
                 v is None or isinstance(v, (bool, int)) for v in value):
@@ -548,7 +548,7 @@ class _Lowering:
 
     def _ufunc(self, event: UfuncEvent) -> None:
         code = self.code
-        ufunc = code.bind(event.ufunc.__name__, event.ufunc)
+        ufunc = self._object(event.ufunc.__name__, event.ufunc)
         call = ufunc if event.method == "__call__" else f"{ufunc}.{event.method}"
         outs: list[str] = []
         for k, slot in enumerate(event.outs):
@@ -580,7 +580,9 @@ class _Lowering:
         return name
 
     def _object(self, hint: str, obj: Any) -> str:
-        """The name bound to ``obj`` (one name per object)."""
+        """The name bound to ``obj`` (one name per object; numpy's own names for its ufuncs)."""
+        if self.code.namespace.get(hint) is obj:
+            return hint
         if id(obj) not in self.objects:
             self.objects[id(obj)] = self.code.bind(hint, obj)
         return self.objects[id(obj)]

@@ -16,9 +16,10 @@ The passes, in order:
    formula loses the value to rounding (``1 − A`` rounds to 0 for Z > 36.7 in float64), the
    kernel gives the true value instead of the floor.
 2. ``gemm_bias`` — ``matmul(W, A)`` followed by ``add(·, b)``. When W and b are parameters
-   that only this product reads, the bias is folded into the product, as the fastest
+   (tensors made before the step), the bias is folded into the product, as the fastest
    hand-written step does: W and b become the two parts of one array ``[W | b]`` (their
-   ``.data`` are views of it, see :func:`~tinygrad_nn.compiler._kernels.pack_bias`) and ``A``
+   ``.data`` are views of it, which any other op or update reads and writes as before; see
+   :func:`~tinygrad_nn.compiler._kernels.pack_bias`) and ``A``
    gets a row of ones, so one product gives ``Z = [W | b]·[A; 1]`` and, backward, one product
    gives ``[dW | db] = g·[A; 1]ᵀ``. Otherwise the product goes into a planned buffer and the
    bias is added in place. ``dA`` goes into a planned buffer.
@@ -299,8 +300,7 @@ def optimize(tape: Tape) -> Tape:
             layer += 1
             label = f"Z{layer}"
             kernel = GemmBias(sz.shape, sw.shape, sa.shape, sb.shape, sz.dtype, layer)
-            if graph.readers.get(W) == [graph.index(mm)] and graph.readers.get(b) == [index]:
-                kernel.pack = pack_bias(sw.tensor, sb.tensor)
+            kernel.pack = pack_bias(sw.tensor, sb.tensor)
             if kernel.pack is not None and A_prev in made_by:
                 made_by[A_prev].ones_row = True  # its output gets a row of ones for this product
             made_by[event.out] = kernel
