@@ -16,6 +16,7 @@ from typing import Any
 from tinygrad_nn.compiler import _parallel
 from tinygrad_nn.compiler._tape import Tape
 from tinygrad_nn.compiler.codegen import ExecutedStep, lower
+from tinygrad_nn.compiler.passes import optimize as run_passes
 
 __all__ = ["ExecutedStep", "Plan", "same_items"]
 
@@ -53,8 +54,6 @@ class Plan:
         #: The step's argument names (``["X", "Y"]``), or empty where they cannot be read.
         self.arg_names = list(arg_names or [])
         if optimize:
-            from tinygrad_nn.compiler.passes import optimize as run_passes
-
             run_passes(tape)  # may pack a weight and its bias into one array (pack_bias)
         else:
             tape.recorded = list(tape.events)
