@@ -170,8 +170,9 @@ class GemmBias(Kernel):
         return out
 
     def _shape(self) -> Shape:
-        """The shape that decides a split: a 2-D layer's biggest array, else none."""
-        return max(self.z, self.w, key=math.prod) if self.rows else ()
+        """The shape that decides a split: a 2-D layer's biggest array (each product splits
+        the rows of its first operand; one row runs whole), else none."""
+        return max(self.z, self.w, self.a, key=math.prod) if self.rows else ()
 
     def forward(self, code: Code, inputs: list[str], out: str) -> None:
         W, A, b = inputs
