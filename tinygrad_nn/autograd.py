@@ -28,7 +28,7 @@ import numpy as np
 
 from tinygrad_nn import modes
 from tinygrad_nn.graph_summary import GraphSummary  # picture summary
-from tinygrad_nn.versions import check_saved_arrays
+from tinygrad_nn.versions import check_saved_arrays, last_change
 
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
@@ -131,6 +131,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
     grads: dict[Tensor, list[Any]] = {root: [seed, False]}
     anomaly = modes.state.switches.anomaly_enabled  # this thread's, read once per backward()
     summary = GraphSummary.start(root, retain_graph)  # picture summary: what viz draws after
+    changed = last_change[0]  # the latest in-place change's number (tinygrad_nn.versions)
     for node in topological_order(root):
         entry = grads.pop(node, None)
         if node._op is None:  # a leaf: its gradient accumulates in .grad
@@ -155,12 +156,9 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
                 f"arrays were freed by the first backward(); call backward(retain_graph=True) the "
                 f"first time to keep them"
             )
-        seen = node._versions_seen  # the inputs' version counts when the op ran, then the output's
-        if node._version[0] != seen[-1]:
-            check_saved_arrays(node)  # raises if a rule that runs saved the changed output
-        for parent, rule, version in zip(node._parents, rules, seen):  # noqa: B905
-            if parent._version[0] != version:
-                check_saved_arrays(node)  # raises if a rule that runs saved the changed input
+        if node._seq < changed:  # an in-place change since the op ran: did it touch what
+            check_saved_arrays(node)  # a rule that runs saved? (raises if so)
+        for parent, rule in zip(node._parents, rules):  # noqa: B905
             if not parent._requires_grad:
                 continue
             grad_parent = rule(g)

@@ -22,7 +22,6 @@ backward formulas side by side) live in :mod:`tinygrad_nn.ops`.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -47,7 +46,7 @@ from tinygrad_nn.modes import (
     set_detect_anomaly,
 )
 from tinygrad_nn.tensor_base import Operand, TensorBase
-from tinygrad_nn.versions import output_counter
+from tinygrad_nn.versions import next_number, output_counter
 
 __all__ = [
     "BackwardRule",
@@ -67,7 +66,8 @@ __all__ = [
 
 # Every tensor gets the next number when it is made. An op's inputs always exist before its
 # output, so "newest first" is a topological order: the engine sorts by it instead of searching.
-_next_creation_number = itertools.count().__next__
+# In-place changes are numbered by the same clock (tinygrad_nn.versions).
+_next_creation_number = next_number
 
 #: A reduction's ``axis``: one axis, several, or all (None).
 Axis: TypeAlias = int | tuple[int, ...] | None
@@ -208,6 +208,7 @@ class Tensor(TensorBase):
         rules: tuple[BackwardRule, ...] | None = None,
         versions_seen: tuple[int, ...] = (),
         version: list[int] | None = None,
+        seq: int | None = None,
     ) -> None:
         """Set every field a tensor has, in one place: leaves take the defaults, op results
         (:meth:`_from_op`) pass what the op recorded."""
@@ -224,7 +225,7 @@ class Tensor(TensorBase):
         self._version = [0] if version is None else version
         self._versions_seen = versions_seen
         self._creation_line = None
-        self._seq = _next_creation_number()
+        self._seq = _next_creation_number() if seq is None else seq
 
     @classmethod
     def _from_op(
@@ -251,7 +252,9 @@ class Tensor(TensorBase):
                     break
         if requires_grad:
             # The inputs' and the output's version counts now, to catch an in-place change of
-            # anything a rule saved before backward() (tinygrad_nn.versions).
+            # anything a rule saved before backward() (tinygrad_nn.versions); numbered first, so
+            # that a change after the counts were read has a later number.
+            seq = _next_creation_number()
             versions = (
                 (parents[0]._version[0], version[0])
                 if len(parents) == 1
@@ -259,7 +262,7 @@ class Tensor(TensorBase):
                 if len(parents) == 2
                 else (*(p._version[0] for p in parents), version[0])
             )
-            out._set_fields(data, True, here.scope, op, parents, rules, versions, version)
+            out._set_fields(data, True, here.scope, op, parents, rules, versions, version, seq)
             if anomaly:
                 out._creation_line = _user_frame()
         else:

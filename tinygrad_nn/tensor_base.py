@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 
 from tinygrad_nn import modes
 from tinygrad_nn.autograd import BackwardRule, _format_frame
+from tinygrad_nn.versions import note_change
 
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
@@ -385,3 +386,4 @@ class TensorBase:
         RuntimeError: an input of 'mul' (shape (2,)) was modified in place after 'mul' used it; ...
         """
         self._version[0] += 1
+        note_change()  # after the count: an op numbered before this change sees it

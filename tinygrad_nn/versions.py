@@ -7,6 +7,11 @@ view of an input's memory (reshape, transpose, basic slicing), and ``detach()``,
 list to the new tensor, so a change through any alias increases the one count all of them see
 (PyTorch does the same). Each op records its inputs' and its output's counts when it runs.
 
+Tensors are numbered when they are made, and in-place changes are numbered too, from the same
+clock (:data:`next_number`): an op made after the latest change anywhere has seen every count as
+it still is, so backward checks its counts only when an in-place change came after it (in a
+training loop, none does: the update comes after ``backward()``).
+
 At backward, a count that moved is checked against what the rules that will run actually
 saved: the arrays a rule closes over. A rule must close over the arrays it reads and nothing
 else (``shape = x.shape`` rather than ``x`` when only the shape is needed), so this is exact: an
@@ -17,6 +22,7 @@ op that saved nothing (``add``) may see its inputs change, as in PyTorch; ``exp`
 from __future__ import annotations
 
 import functools
+import itertools
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +31,30 @@ import numpy as np
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
 
-__all__ = ["check_saved_arrays", "output_counter", "saved_arrays"]
+__all__ = ["check_saved_arrays", "last_change", "next_number", "note_change", "output_counter",
+           "saved_arrays"]
+
+#: The clock: the next creation number of a tensor (tensor.py numbers every tensor with it), or
+#: of an in-place change.
+next_number = itertools.count().__next__
+
+#: ``[number]`` of the latest in-place change of any tensor, in any thread (-1: none yet).
+last_change = [-1]
+
+
+def note_change() -> None:
+    """Number an in-place change that was just counted (call it after increasing the count).
+
+    Examples
+    --------
+    >>> from tinygrad_nn import Tensor
+    >>> before = last_change[0]
+    >>> Tensor([1.0]).mark_modified()      # calls this
+    >>> last_change[0] > before
+    True
+    """
+    last_change[0] = next_number()
+
 
 # Objects a rule may close over that hold no array.
 _HOLD_NO_ARRAY = (
