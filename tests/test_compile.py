@@ -601,3 +601,26 @@ def test_a_numpy_scalar_in_a_hand_written_update_is_replayed_as_that_scalar() ->
         return step, params
 
     _assert_same(make, BATCHES[:6])
+
+
+def test_a_cnn_with_adam_replays_the_eager_step() -> None:
+    rng = np.random.default_rng(5)
+    images, labels = rng.standard_normal((8, 1, 8, 8)), rng.integers(0, 3, 8)
+
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1, seed=0), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(4 * 4 * 4, 3, seed=1),
+        )
+        opt = optim.Adam(model.parameters(), lr=0.01)
+
+        def step(X: Any, y: Any) -> Tensor:
+            loss = nn.cross_entropy(model(X), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model.parameters()
+
+    _assert_same(make, [(images, labels)] * 6)

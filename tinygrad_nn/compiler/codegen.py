@@ -530,7 +530,7 @@ class _Lowering:
 
     def _generic_op(self, event: OpEvent) -> None:
         code = self.code
-        forward = code.bind(f"op_{event.name}", event.forward)
+        forward = self._object(f"op_{event.name}", event.forward)
         inputs = [self.names[s] for s in event.inputs]
         arguments = [f"[{', '.join(inputs)}]"] if event.sequence else inputs
         arguments += [code.literal(v) for v in event.rest]
