@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from tinygrad_nn import modes
 from tinygrad_nn.autograd import BackwardRule, _format_frame
-from tinygrad_nn.versions import note_change
+from tinygrad_nn.versions import last_change, next_number
 
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
@@ -342,15 +342,12 @@ class TensorBase:
 
     # ---- in-place updates (for optimizers and hand-written SGD) ---------------------------
 
-    def _check_inplace(self, what: str) -> None:
-        if modes.state.switches.grad_enabled and self._requires_grad:
+    def _inplace(self, what: str, other: Any, ufunc: np.ufunc) -> Self:
+        if self._requires_grad and modes.state.switches.grad_enabled:
             raise RuntimeError(
                 f"in-place '{what}' on a tensor that requires grad would not be recorded; "
                 f"do the update inside tinygrad_nn.no_grad()"
             )
-
-    def _inplace(self, what: str, other: Any, ufunc: np.ufunc) -> Self:
-        self._check_inplace(what)
         value = other.data if isinstance(other, TensorBase) else other
         ufunc(self.data, value, out=self.data)
         self.mark_modified()
@@ -386,4 +383,5 @@ class TensorBase:
         RuntimeError: an input of 'mul' (shape (2,)) was modified in place after 'mul' used it; ...
         """
         self._version[0] += 1
-        note_change()  # after the count: an op numbered before this change sees it
+        # Numbered after counting: an op numbered before this change may have read the old count.
+        last_change[0] = next_number()

@@ -31,29 +31,14 @@ import numpy as np
 if TYPE_CHECKING:
     from tinygrad_nn.tensor import Tensor
 
-__all__ = ["check_saved_arrays", "last_change", "next_number", "note_change", "output_counter",
-           "saved_arrays"]
+__all__ = ["check_saved_arrays", "last_change", "next_number", "output_counter", "saved_arrays"]
 
 #: The clock: the next creation number of a tensor (tensor.py numbers every tensor with it), or
-#: of an in-place change.
+#: of an in-place change (``mark_modified`` numbers each one).
 next_number = itertools.count().__next__
 
 #: ``[number]`` of the latest in-place change of any tensor, in any thread (-1: none yet).
 last_change = [-1]
-
-
-def note_change() -> None:
-    """Number an in-place change that was just counted (call it after increasing the count).
-
-    Examples
-    --------
-    >>> from tinygrad_nn import Tensor
-    >>> before = last_change[0]
-    >>> Tensor([1.0]).mark_modified()      # calls this
-    >>> last_change[0] > before
-    True
-    """
-    last_change[0] = next_number()
 
 
 # Objects a rule may close over that hold no array.
