@@ -246,19 +246,18 @@ def op(
                 if not isinstance(value, Tensor):
                     tensors = _with_constants(tensors)
                     break
-            arrays: tuple[Any, ...]
-            if seq:
-                arrays = ([t.data for t in tensors],)
-            elif count == 1:
-                arrays = (tensors[0].data,)
-            elif count == 2:
-                arrays = (tensors[0].data, tensors[1].data)
-            else:
-                arrays = tuple(t.data for t in tensors)
             try:
-                # (a call without the empty * and ** is ~0.15 µs cheaper: this is every op)
-                y, rules = (forward(*arrays, *rest, **static) if rest or static
-                            else forward(*arrays))
+                # The common calls spelled out, each without a tuple of the arrays to spread
+                # (and without empty * and ** when there is nothing to pass): this is every op.
+                if seq:
+                    y, rules = forward([t.data for t in tensors], *rest, **static)
+                elif count == 1:
+                    y, rules = (forward(tensors[0].data, *rest, **static) if rest or static
+                                else forward(tensors[0].data))
+                elif count == 2 and not (rest or static):
+                    y, rules = forward(tensors[0].data, tensors[1].data)
+                else:
+                    y, rules = forward(*[t.data for t in tensors], *rest, **static)
             except TensorIndexError:
                 raise
             except (ValueError, IndexError, TypeError, OverflowError) as error:
@@ -269,7 +268,9 @@ def op(
                 raise kind(f"{name}: {message} (input shapes: {_shapes(tensors)})") from None
             if type(y) is not np.ndarray:  # numpy returns scalars for 0-d results
                 y = np.asarray(y)
-            out = Tensor._from_op(y, name, tensors, (rules,) if callable(rules) else tuple(rules))
+            if type(rules) is not tuple:  # one rule, or a list of them
+                rules = (rules,) if callable(rules) else tuple(rules)
+            out = Tensor._from_op(y, name, tensors, rules)
             if _state.tracer is not None:  # compiler hook
                 _state.tracer.on_op(name, forward, tensors, seq, rest, static, out)
             return out
