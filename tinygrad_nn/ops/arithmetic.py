@@ -133,14 +133,11 @@ def matmul(a, b):
     array([[1.],
            [2.]])
     """
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("operands must have at least one dimension; got a 0-d operand")
-    rows_of_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
-    if a.shape[-1] != rows_of_b:
-        raise ValueError(
-            f"inner dimensions differ: a has {a.shape[-1]} columns but b has {rows_of_b} rows"
-        )
-    y = a @ b
+    try:
+        y = a @ b
+    except ValueError:  # the shapes are checked only then (~0.2 µs less per product)
+        _check_matmul_shapes(a, b)  # the usual mistakes in the engine's words
+        raise  # else numpy's own message (batch dimensions that do not broadcast)
     if a.ndim == 2 and b.ndim == 2:
         return y, (lambda g: g @ b.T, lambda g: a.T @ g)
     # 1-d operands: promote to matrices, apply the same two formulas, drop the added axis.
@@ -158,3 +155,13 @@ def matmul(a, b):
         return db[..., 0] if b.ndim == 1 else db
 
     return y, (d_a, d_b)
+
+
+def _check_matmul_shapes(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("operands must have at least one dimension; got a 0-d operand")
+    rows_of_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if a.shape[-1] != rows_of_b:
+        raise ValueError(
+            f"inner dimensions differ: a has {a.shape[-1]} columns but b has {rows_of_b} rows"
+        )
