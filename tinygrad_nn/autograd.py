@@ -136,9 +136,13 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
         entry = grads.pop(node, None)
         if node._op is None:  # a leaf: its gradient accumulates in .grad
             if entry is not None:
+                g, owned = entry
                 if anomaly:
-                    _check_gradient_sum(node, entry[0])
-                _accumulate_leaf_grad(node, *entry)
+                    _check_gradient_sum(node, g)
+                if node.grad is None:  # a borrowed array is copied: .grad aliases nothing
+                    node.grad = g if owned else g.copy()
+                else:  # a new array, so a .grad saved earlier keeps its values
+                    node.grad = _sum(node.grad, g)
             continue
         if summary is not None:
             summary.add(node, entry)  # picture summary (op results only: leaves stay live)
@@ -188,13 +192,6 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
             node._parents = ()
     if summary is not None:
         summary.publish()  # picture summary
-
-
-def _accumulate_leaf_grad(leaf: Tensor, g: np.ndarray, owned: bool) -> None:
-    if leaf.grad is None:
-        leaf.grad = g if owned else g.copy()
-    else:
-        leaf.grad = _sum(leaf.grad, g)
 
 
 def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
