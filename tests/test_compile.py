@@ -624,3 +624,26 @@ def test_a_cnn_with_adam_replays_the_eager_step() -> None:
         return step, model.parameters()
 
     _assert_same(make, [(images, labels)] * 6)
+
+
+def test_the_generated_guard_refuses_every_change_of_the_signature() -> None:
+    w = Tensor(np.ones((1, 3)), requires_grad=True, name="w")
+    step = tg.compile(lambda X, Y, scale: ((w @ X) * scale - Y).sum())
+    X, Y = Tensor(np.ones((3, 4))), np.zeros((1, 4))
+    for _ in range(3):
+        step(X, Y, 2.0)
+    accepts = step.plan.accepts
+    assert accepts((X, Y, 2.0))
+    assert not accepts((Tensor(np.ones((3, 5))), Y, 2.0))  # another shape
+    assert not accepts((Tensor(np.ones((3, 4), np.float32)), Y, 2.0))  # another dtype
+    assert not accepts((Tensor(np.ones((3, 4)), requires_grad=True), Y, 2.0))
+    assert not accepts((X, Y.astype(np.float32), 2.0))
+    assert not accepts((X, Y, 3.0))  # a Python scalar's value is part of the signature
+    assert not accepts((X.data, Y, 2.0))  # an array where a Tensor was
+    with no_grad():
+        assert not accepts((X, Y, 2.0))  # grad mode
+    with tg.detect_anomaly():
+        assert not accepts((X, Y, 2.0))  # anomaly mode runs eagerly
+    w.data = np.zeros((1, 3))
+    assert not accepts((X, Y, 2.0))  # a parameter's data replaced
+    assert "def accepts(args):" in accepts.source
