@@ -158,6 +158,12 @@ def _sequence_items(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
 def _with_constants(values: Sequence[Any]) -> tuple[Tensor, ...]:
     """``values`` with each non-Tensor wrapped as a constant in the dtype of the first floating
     Tensor among them (a where()'s boolean condition does not count)."""
+    if len(values) == 2:  # x * 2, 1 - y: the common case spelled out (~0.3 µs less per op)
+        a, b = values  # one of them is a Tensor; _constant takes its dtype only if floating
+        if isinstance(a, Tensor):
+            return a, _constant(b, a.data.dtype)
+        if isinstance(b, Tensor):
+            return _constant(a, b.data.dtype), b
     dtype = None
     for v in values:
         if isinstance(v, Tensor) and v.data.dtype.kind == "f":
