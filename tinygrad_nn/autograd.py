@@ -131,7 +131,6 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
     grads: dict[Tensor, list[Any]] = {root: [seed, False]}
     anomaly = modes.state.switches.anomaly_enabled  # this thread's, read once per backward()
     summary = GraphSummary.start(root, retain_graph)  # picture summary: what viz draws after
-    changed = last_change[0]  # the latest in-place change's number (tinygrad_nn.versions)
     for node in topological_order(root):
         entry = grads.pop(node, None)
         if node._op is None:  # a leaf: its gradient accumulates in .grad
@@ -160,8 +159,11 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
                 f"arrays were freed by the first backward(); call backward(retain_graph=True) the "
                 f"first time to keep them"
             )
-        if node._seq < changed:  # an in-place change since the op ran: did it touch what
-            check_saved_arrays(node)  # a rule that runs saved? (raises if so)
+        # An in-place change since the op ran (numbered by the same clock, tinygrad_nn.versions,
+        # read at each node as another thread may change a tensor meanwhile): did it touch what
+        # a rule that runs saved? (raises if so)
+        if node._seq < last_change[0]:
+            check_saved_arrays(node)
         for parent, rule in zip(node._parents, rules):  # noqa: B905
             if not parent._requires_grad:
                 continue
