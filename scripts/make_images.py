@@ -8,6 +8,9 @@ Writes:
 * ``graph_article_step.svg`` (and its ``.dot``): one training step of the article's network
   [2, 3, 1] on 4 examples, drawn after ``backward()`` (from the summary backward leaves), so
   every tensor shows its value and its gradient.
+* ``plan_article_step.svg`` (and its ``.dot``): the article's training step [2, 4, 3, 1]
+  through ``tinygrad_nn.compile``: the ops as recorded beside what the replay executes, each
+  executed step with its lines of the generated source.
 * ``cost_history.png``, ``decision_boundary.png`` and ``training.gif``: the article's sigmoid
   network [2, 8, 1] (its initialisation) trained with plain gradient descent on the two moons;
   the GIF (``viz.TrainingAnimation``) shows the decision regions and the cost as it trains.
@@ -29,6 +32,7 @@ from pathlib import Path
 # Figures are made with matplotlib.figure.Figure, never pyplot: no window, no GUI backend.
 from matplotlib.figure import Figure
 
+import tinygrad_nn
 from tinygrad_nn import Tensor, data, nn, viz
 from tinygrad_nn.optim import SGD
 
@@ -45,6 +49,25 @@ def graph_of_one_step(out: Path) -> Path:
     J.name = "J"
     J.backward()
     return viz.render(J, out / "graph_article_step.svg", legend=True)
+
+
+def plan_of_one_step(out: Path) -> Path:
+    """The article's network and training step, compiled: the recorded ops beside the replay."""
+    model = nn.MLP([2, 4, 3, 1], seed=3)
+    optimizer = SGD(model.parameters(), lr=2.0)
+
+    @tinygrad_nn.compile
+    def step(X: Tensor, Y: Tensor) -> Tensor:
+        loss = nn.binary_cross_entropy(model(X), Y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    X, Y = data.load("article", m=40, seed=0)
+    for _ in range(3):  # eager, traced, replayed
+        step(X, Y)
+    return viz.render(viz.plan_to_dot(step), out / "plan_article_step.svg")
 
 
 def train_article_network(
@@ -104,11 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     written = []
 
-    try:
-        written.append(graph_of_one_step(out))
-    except viz.GraphvizNotFoundError as error:
-        print(error, file=sys.stderr)
-        written.append(error.dot_path)
+    for draw in (graph_of_one_step, plan_of_one_step):
+        try:
+            written.append(draw(out))
+        except viz.GraphvizNotFoundError as error:
+            print(error, file=sys.stderr)
+            written.append(error.dot_path)
 
     model, cost_history, X, Y = train_article_network(animation_path=out / "training.gif")
     written.append(out / "training.gif")
