@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from tinygrad_nn.compiler.codegen import Code
+    from tinygrad_nn.compiler._code import Code
 
 __all__ = [
     "Activation", "BceLogits", "GemmBias", "Kernel", "bce_floored", "bce_floored_grad",

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn import _allocator, modes
+from tinygrad_nn.compiler._code import Code
 from tinygrad_nn.compiler._trace import CompileError, Tracer
-from tinygrad_nn.compiler.codegen import Code
 from tinygrad_nn.compiler.plan import Plan, same_items
 from tinygrad_nn.tensor import Tensor
 
