@@ -54,16 +54,6 @@ class _ThreadState(threading.local):
         self.switches = _Switches()
         self.tracer: Any = None  # the compiler's tracer while it traces this thread's step
 
-    # Two switches by name as well, for code off the per-op path (the compiler's generated
-    # guards read ``state.grad_enabled`` and ``state.anomaly_enabled``).
-    @property
-    def grad_enabled(self) -> bool:
-        return self.switches.grad_enabled
-
-    @property
-    def anomaly_enabled(self) -> bool:
-        return self.switches.anomaly_enabled
-
 
 #: The calling thread's state: ``state.switches`` (grad mode, anomaly mode, module scope) and
 #: ``state.tracer``. Internal: use the functions and context managers below.

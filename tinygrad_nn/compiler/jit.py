@@ -243,7 +243,8 @@ def _guard(plan: Plan, args: tuple[Any, ...] | None, free: list[tuple[Any, str, 
     state, contents = code.bind("state", modes.state), code.bind("contents", _cell)
     code.bind("Tensor", Tensor)
     code.bind("ndarray", np.ndarray)
-    tests = [f"not {state}.anomaly_enabled", f"{state}.grad_enabled is {modes.is_grad_enabled()}",
+    tests = [f"not {state}.switches.anomaly_enabled",
+             f"{state}.switches.grad_enabled is {modes.is_grad_enabled()}",
              f"len(args) == {len(args)}"]
     for i, a in enumerate(args):
         item = f"args[{i}]"
