@@ -206,16 +206,13 @@ class _Lowering:
 
     def _source(self) -> str:
         body = self.code.lines
-        wrappers = []
-        if self.code.quiet_overflow:  # a sigmoid's e^−x → inf: its right limit
-            wrappers.append('errstate(over="ignore")')
-        if self.code.threads == 2:
-            wrappers.append("two_cores()")
-            self.code.namespace["two_cores"] = TwoCores
         header = ["def replay(args):"]
+        if self.code.quiet_overflow:  # a sigmoid's e^−x → inf: its right limit
+            header.insert(0, '@errstate(over="ignore")')  # (a decorator costs less than a with)
         indent = "    "
-        if wrappers:
-            header.append(f"    with {', '.join(wrappers)}:")
+        if self.code.threads == 2:
+            header.append("    with two_cores():")
+            self.code.namespace["two_cores"] = TwoCores
             indent = "        "
         return "\n".join([*header, *(indent + line for line in body)]) + "\n"
 
