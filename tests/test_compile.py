@@ -647,3 +647,25 @@ def test_the_generated_guard_refuses_every_change_of_the_signature() -> None:
     w.data = np.zeros((1, 3))
     assert not accepts((X, Y, 2.0))  # a parameter's data replaced
     assert "def accepts(args):" in accepts.source
+
+
+def test_gradients_cleared_by_hand_at_the_top_of_the_step_are_cleared_at_every_replay() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        params = _article_params()
+
+        def step(X: Any, Y: Any) -> Tensor:
+            for p in params:  # zero_grad written by hand: an assignment the replay repeats
+                p.grad = None
+            A = X
+            for layer in range(0, len(params), 2):
+                A = (params[layer] @ A + params[layer + 1]).sigmoid()
+            loss = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
+            loss.backward()
+            with no_grad():
+                for p in params:
+                    p -= 0.3 * p.grad
+            return loss
+
+        return step, params
+
+    _assert_same(make, BATCHES[:6])

@@ -138,10 +138,11 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
                 g, owned = entry
                 if anomaly:
                     _check_gradient_sum(node, g)
-                if node.grad is None:  # a borrowed array is copied: .grad aliases nothing
-                    node.grad = g if owned else g.copy()
+                # (the engine writes _grad: its own writes are not a step's to replay)
+                if node._grad is None:  # a borrowed array is copied: .grad aliases nothing
+                    node._grad = g if owned else g.copy()
                 else:  # a new array, so a .grad saved earlier keeps its values
-                    node.grad = _sum(node.grad, g)
+                    node._grad = _sum(node._grad, g)
             continue
         if summary is not None:
             summary.add(node, entry)  # picture summary (op results only: leaves stay live)
@@ -151,7 +152,7 @@ def run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> 
         if anomaly:
             _check_gradient_sum(node, g)
         if node._retains_grad:
-            node.grad = g if owned else g.copy()
+            node._grad = g if owned else g.copy()
         rules = node._rules
         if rules is None:
             raise RuntimeError(

@@ -213,7 +213,7 @@ class Tensor(TensorBase):
         """Set every field a tensor has, in one place: leaves take the defaults, op results
         (:meth:`_from_op`) pass what the op recorded."""
         self.data = data
-        self.grad = None
+        self._grad = None
         self.name = None
         self._requires_grad = requires_grad
         self._retains_grad = False

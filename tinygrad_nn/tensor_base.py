@@ -8,6 +8,7 @@ are declared here, as slots (set in ``Tensor._set_fields``).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import numpy as np
@@ -43,6 +44,7 @@ class TensorBase:
     __slots__ = (
         "__weakref__",
         "_creation_line",
+        "_grad",
         "_op",
         "_parents",
         "_requires_grad",
@@ -53,12 +55,11 @@ class TensorBase:
         "_version",
         "_versions_seen",
         "data",
-        "grad",
         "name",
     )
 
     data: np.ndarray
-    grad: np.ndarray | None
+    _grad: np.ndarray | None
     name: str | None
     _requires_grad: bool
     _retains_grad: bool
@@ -70,6 +71,39 @@ class TensorBase:
     _versions_seen: tuple[int, ...]
     _creation_line: tuple[str, int, str] | None
     _seq: int
+
+    # ---- the gradient ----------------------------------------------------------------------
+
+    def _set_grad(self, value: np.ndarray | None) -> None:
+        self._grad = value
+        tracer = modes.state.tracer  # compiler hook: an assignment in a traced step is replayed
+        if tracer is not None and not tracer.suspended:
+            tracer.on_set_grad(self, value)
+
+    if TYPE_CHECKING:
+
+        @property
+        def grad(self) -> np.ndarray | None: ...
+
+        @grad.setter
+        def grad(self, value: np.ndarray | None) -> None: ...
+
+    else:  # the getter is a C-level attrgetter: the backward and every optimizer read it
+        grad = property(
+            attrgetter("_grad"), _set_grad,
+            doc="""The gradient of the last ``backward()`` root with respect to this tensor
+            (same shape and dtype as ``data``), or None; settable (``p.grad = None``).
+
+            Examples
+            --------
+            >>> from tinygrad_nn import Tensor
+            >>> w = Tensor([2.0], requires_grad=True)
+            >>> (w * w).sum().backward()
+            >>> w.grad
+            array([4.])
+            >>> w.grad = None
+            """,
+        )
 
     # ---- read-only graph introspection ---------------------------------------------------
 

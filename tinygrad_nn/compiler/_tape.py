@@ -16,8 +16,8 @@ from tinygrad_nn.compiler._kernels import Kernel
 from tinygrad_nn.tensor import Tensor
 
 __all__ = [
-    "BackwardEvent", "BackwardNode", "GradRef", "HostEvent", "OpEvent", "SetItemEvent", "Slot",
-    "Tape", "UfuncEvent",
+    "BackwardEvent", "BackwardNode", "GradRef", "HostEvent", "OpEvent", "SetGradEvent",
+    "SetItemEvent", "Slot", "Tape", "UfuncEvent",
 ]
 
 
@@ -108,6 +108,14 @@ class SetItemEvent:
 
 
 @dataclass
+class SetGradEvent:
+    """``target.grad = value`` written in the step (``p.grad = None`` by hand, say)."""
+
+    target: GradRef
+    value: Any  # Slot index, GradRef or ("py", value)
+
+
+@dataclass
 class HostEvent:
     method: Callable[..., Any]
     owner: Any
@@ -119,8 +127,6 @@ class HostEvent:
 class Tape:
     slots: list[Slot] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
-    # final effects: leaves whose .grad was None at the end of the traced call
-    grads_none_at_end: list[GradRef] = field(default_factory=list)
     output: Any = None  # structure with ("slot", i) leaves
     optimizers: list[tuple[Any, tuple[Tensor, ...]]] = field(default_factory=list)
     # (module, its training flag) for every nn.Module called while tracing: the plan holds

@@ -10,7 +10,8 @@ The tape is a list of events in the order they ran:
 * :class:`UfuncEvent` — numpy work on gradients (``p -= lr * p.grad`` under ``no_grad``):
   during tracing every leaf's ``.grad`` is a :class:`TracedArray`, a view that records the
   ufuncs applied to it;
-* :class:`HostEvent` — an optimizer's ``step()`` or ``zero_grad()``, replayed by calling it.
+* :class:`HostEvent` — an optimizer's ``step()`` or ``zero_grad()``, replayed by calling it;
+* :class:`SetGradEvent` — the step's own ``p.grad = ...`` (seen by ``Tensor.grad``'s setter).
 
 Every array the tape mentions is a *slot*: an argument of the step, a leaf tensor's data (a
 parameter), a value the tape computes, or a constant frozen at tracing time.
@@ -31,6 +32,7 @@ from tinygrad_nn.compiler._tape import (
     GradRef,
     HostEvent,
     OpEvent,
+    SetGradEvent,
     SetItemEvent,
     Slot,
     Tape,
@@ -265,11 +267,9 @@ class Tracer:
             traced = weak()
             if traced is not None:
                 traced.__class__ = Tensor
-        for t, ref in self._leaves.values():
-            if isinstance(t.grad, TracedArray):
-                t.grad = t.grad.view(np.ndarray)
-            elif t.grad is None and id(t) in self._grad_seen:
-                self.tape.grads_none_at_end.append(ref)
+        for t, _ in self._leaves.values():
+            if isinstance(t._grad, TracedArray):
+                t._grad = t._grad.view(np.ndarray)
         self._traced_tensors.clear()
 
     # ---- slots ----------------------------------------------------------------------------
@@ -436,7 +436,7 @@ class Tracer:
         view = t.grad.view(TracedArray)
         ref = self._leaf_ref(t)
         self._grad_views.put(view, ref)
-        t.grad = view
+        t._grad = view  # the tracer's own change: not a step's assignment
 
     def on_ufunc(
         self,
@@ -478,6 +478,17 @@ class Tracer:
         self.tape.events.append(UfuncEvent(ufunc, method, refs, kw, out_refs, outs))
         return tuple(traced) if isinstance(result, tuple) else traced[0]
 
+    def on_set_grad(self, t: Tensor, value: Any) -> None:
+        """Record the step's own ``t.grad = value`` (``p.grad = None`` before a backward, say):
+        replayed, so every replay starts the backward from what the eager step would."""
+        ref = self._leaf_ref(t)
+        self._grad_seen[id(t)] = True  # a grad set (or cleared) by the step itself
+        if value is None or not isinstance(value, np.ndarray):
+            self.tape.events.append(SetGradEvent(ref, ("py", value)))
+            return
+        self.tape.events.append(SetGradEvent(ref, self._value_ref(value)))
+        self._watch_grad(t)  # numpy work on it from now on is traced too
+
     def on_setitem(self, target: TracedArray, key: Any, value: Any) -> None:
         """Record ``target[key] = value`` on a traced gradient."""
         self.tape.events.append(
@@ -499,8 +510,8 @@ class Tracer:
         self.tape.events.append(HostEvent(method, owner, args, dict(kwargs)))
         for p in params:
             self._leaf_ref(p)
-            if isinstance(p.grad, TracedArray):
-                p.grad = p.grad.view(np.ndarray)
+            if isinstance(p._grad, TracedArray):
+                p._grad = p._grad.view(np.ndarray)
         self.suspended = True
         try:
             result = method(owner, *args, **kwargs)

@@ -31,6 +31,7 @@ from tinygrad_nn.compiler._tape import (
     GradRef,
     HostEvent,
     OpEvent,
+    SetGradEvent,
     SetItemEvent,
     Tape,
     UfuncEvent,
@@ -193,8 +194,6 @@ class _Lowering:
             start = len(self.code.lines)
             name, phase = self._event(event)
             self.steps.append(ExecutedStep(name, recorded, phase, self.code.lines[start:]))
-        for ref in self.tape.grads_none_at_end:
-            self.code.line(f"{self.target(ref)}.grad = None")
         self.code.line(f"return {self._output(self.tape.output)}")
         used = set(re.findall(r"\w+", "\n".join(self.code.lines)))  # arguments loaded if used
         self.code.lines[:0] = [line for name, line in self.loads if name in used]
@@ -249,9 +248,22 @@ class _Lowering:
             key = self.code.literal(event.key, "key")
             self.code.line(f"{self.ref(event.target)}[{key}] = {self.ref(event.value)}")
             return "numpy:setitem", "update"
+        if isinstance(event, SetGradEvent):
+            self._set_grad(event)
+            return f"{self.target(event.target).removesuffix('_tensor')}.grad = …", "update"
         if isinstance(event, HostEvent):
             return self._host(event), "update"
         raise TypeError(f"compile: cannot lower event {event!r}")
+
+    def _set_grad(self, event: SetGradEvent) -> None:
+        """The step's own ``p.grad = value``: a constant is copied, so that numpy work on the
+        gradient at one replay does not change what the next one starts from."""
+        value = self.ref(event.value)
+        if isinstance(event.value, int) and self.tape.slots[event.value].kind == "const":
+            value += ".copy()"
+        self.code.line(f"{self.target(event.target)}.grad = {value}")
+        if event.target.tensor is not None:
+            self.grads_set.pop(id(event.target.tensor), None)
 
     def _generic_op(self, event: OpEvent) -> None:
         code = self.code
@@ -507,6 +519,8 @@ class _Lowering:
                 read.update(x for x in (*event.inputs, *event.out) if isinstance(x, int))
             elif isinstance(event, SetItemEvent):
                 read.update(x for x in (event.target, event.value) if isinstance(x, int))
+            elif isinstance(event, SetGradEvent) and isinstance(event.value, int):
+                read.add(event.value)
             elif isinstance(event, BackwardEvent):
                 read.add(event.seed)
                 for node in event.nodes:

@@ -20,8 +20,9 @@ The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
   checks run and name the op.
 * **What a trace cannot see.** Python control flow on a tensor's value (``if loss.item() < 1``)
   is frozen as it went while tracing; Python side effects (``print``, appending to a list) run
-  only in the eager and traced calls; arrays made inside the step from nothing the tracer knows
-  (``np.random.rand(...)``) are frozen constants, and numpy work on arrays the step does not
+  only in the eager and traced calls (``p.grad = ...`` is the exception: replayed); arrays
+  made inside the step from nothing the tracer knows (``np.random.rand(...)``) are frozen
+  constants, and numpy work on arrays the step does not
   receive or compute with ops (a module's own state) is not replayed — so a ``BatchNorm`` in
   training mode, which updates its running statistics that way, refuses to be traced. The step
   must return Tensors (or None, or tuples/lists/dicts of them): a Python number would be

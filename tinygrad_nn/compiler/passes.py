@@ -42,6 +42,7 @@ from tinygrad_nn.compiler._trace import (
     BackwardNode,
     HostEvent,
     OpEvent,
+    SetGradEvent,
     SetItemEvent,
     Tape,
     UfuncEvent,
@@ -99,6 +100,8 @@ def _reads(event: Any) -> list[int]:
         return [x for x in (*event.inputs, *event.out) if isinstance(x, int)]
     if isinstance(event, SetItemEvent):
         return [x for x in (event.target, event.value) if isinstance(x, int)]
+    if isinstance(event, SetGradEvent):
+        return [event.value] if isinstance(event.value, int) else []
     if isinstance(event, BackwardEvent):
         return [event.seed]
     return []
@@ -390,9 +393,8 @@ def _drop_dead(tape: Tape, events: list[Any]) -> list[Any]:
                 continue
             live.update(x for x in event.inputs if isinstance(x, int))
             live.update(x for x in event.out if isinstance(x, int))
-        elif isinstance(event, (SetItemEvent, HostEvent)):
-            if isinstance(event, SetItemEvent):
-                live.update(x for x in (event.target, event.value) if isinstance(x, int))
+        elif isinstance(event, (SetItemEvent, SetGradEvent, HostEvent)):  # effects: kept
+            live.update(_reads(event))
         kept.append(event)
     kept.reverse()
     return kept

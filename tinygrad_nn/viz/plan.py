@@ -17,6 +17,7 @@ from tinygrad_nn.compiler._trace import (
     BackwardEvent,
     HostEvent,
     OpEvent,
+    SetGradEvent,
     SetItemEvent,
     UfuncEvent,
 )
@@ -84,6 +85,8 @@ def _recorded_label(plan: Plan, event: Any) -> str:
         return f"numpy {event.ufunc.__name__}"
     if isinstance(event, SetItemEvent):
         return "numpy a[...] = v"
+    if isinstance(event, SetGradEvent):
+        return "p.grad = …"
     return type(event).__name__
 
 
