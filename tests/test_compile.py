@@ -669,3 +669,40 @@ def test_gradients_cleared_by_hand_at_the_top_of_the_step_are_cleared_at_every_r
         return step, params
 
     _assert_same(make, BATCHES[:6])
+
+
+def test_an_in_place_operator_on_a_parameter_is_replayed() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        params = _article_params()
+
+        def step(X: Any, Y: Any) -> Tensor:
+            A = X
+            for layer in range(0, len(params), 2):
+                A = (params[layer] @ A + params[layer + 1]).tanh()
+            loss = ((A - Y) * (A - Y)).mean()
+            loss.backward()
+            with no_grad():
+                for p in params:
+                    p *= 0.99  # weight decay: no gradient or traced array in it
+                    p -= 0.3 * p.grad
+                    p.grad = None
+            return loss
+
+        return step, params
+
+    _assert_same(make, BATCHES[:6])
+
+
+def test_numpy_work_on_a_parameters_data_the_tracer_cannot_see_is_refused() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+
+    def step(x: Any) -> Tensor:
+        loss = (w * x).sum()
+        w.data *= 0.5  # plain numpy on .data: a replay could not repeat it
+        w.mark_modified()
+        return loss
+
+    compiled = tg.compile(step)
+    compiled(np.ones(2))
+    with pytest.raises(CompileError, match=r"w \(shape \(2,\)\).*in-place operators"):
+        compiled(np.ones(2))

@@ -383,7 +383,11 @@ class TensorBase:
                 f"do the update inside tinygrad_nn.no_grad()"
             )
         value = other.data if isinstance(other, TensorBase) else other
-        ufunc(self.data, value, out=self.data)
+        tracer = modes.state.tracer
+        if tracer is None or tracer.suspended:
+            ufunc(self.data, value, out=self.data)
+        else:  # compiler hook: the tracer runs it and records it, so a replay repeats it
+            tracer.on_inplace(self, ufunc, value)
         self.mark_modified()
         return self
 
@@ -419,3 +423,6 @@ class TensorBase:
         self._version[0] += 1
         # Numbered after counting: an op numbered before this change may have read the old count.
         last_change[0] = next_number()
+        tracer = modes.state.tracer
+        if tracer is not None and not tracer.suspended:  # compiler hook: replayed, or refused
+            tracer.on_mark_modified(self)

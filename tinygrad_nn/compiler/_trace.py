@@ -489,6 +489,35 @@ class Tracer:
         self.tape.events.append(SetGradEvent(ref, self._value_ref(value)))
         self._watch_grad(t)  # numpy work on it from now on is traced too
 
+    def on_inplace(self, t: Tensor, ufunc: np.ufunc, value: Any) -> None:
+        """Run and record ``t op= value`` (``w *= 0.5`` under ``no_grad()``)."""
+        self.suspended = True
+        try:
+            ufunc(t.data, value, out=t.data)
+        finally:
+            self.suspended = False
+        slot = self.slot_of_tensor(t)
+        operand = self._value_ref(value) if isinstance(value, np.ndarray) else ("py", value)
+        self.tape.events.append(UfuncEvent(ufunc, "__call__", [slot, operand], {}, [slot], [slot]))
+
+    def on_mark_modified(self, t: Tensor) -> None:
+        """Record ``t.mark_modified()`` after a change the tape holds; refuse one after a change
+        of ``t.data`` the tracer did not see (a replay would not repeat it: a wrong number)."""
+        slot = self._known(t.data)
+        last = self.tape.events[-1] if self.tape.events else None
+        wrote = slot is not None and (
+            (isinstance(last, UfuncEvent) and slot in last.out)
+            or (isinstance(last, SetItemEvent) and last.target == slot)
+        )
+        if not wrote and not isinstance(last, HostEvent):
+            raise CompileError(
+                f"compile: {t.name or 'a tensor'} (shape {t.shape}) was changed in place by "
+                f"code the tracer cannot see (numpy work on its .data), so a replay would not "
+                f"repeat the change; use the Tensor's in-place operators under no_grad() "
+                f"(w *= 0.5, w -= lr * w.grad) or an optimizer, or run the step eagerly"
+            )
+        self.tape.events.append(HostEvent(type(t).mark_modified, t, (), {}))
+
     def on_setitem(self, target: TracedArray, key: Any, value: Any) -> None:
         """Record ``target[key] = value`` on a traced gradient."""
         self.tape.events.append(

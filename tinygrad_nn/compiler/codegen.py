@@ -302,6 +302,9 @@ class _Lowering:
 
     def _host(self, event: HostEvent) -> str:
         code, owner = self.code, event.owner
+        if isinstance(owner, Tensor):  # t.mark_modified() after an in-place change
+            code.line(f"{self.target(GradRef(owner))}.mark_modified()")
+            return f"{owner.name or 'tensor'}.mark_modified"
         name = f"{type(owner).__name__}.{event.method.__name__}"
         method = self._object(f"{type(owner).__name__}_{event.method.__name__}", event.method)
         optimizer = self._object(type(owner).__name__.lower(), owner)
