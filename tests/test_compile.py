@@ -706,3 +706,28 @@ def test_numpy_work_on_a_parameters_data_the_tracer_cannot_see_is_refused() -> N
     compiled(np.ones(2))
     with pytest.raises(CompileError, match=r"w \(shape \(2,\)\).*in-place operators"):
         compiled(np.ones(2))
+
+
+def test_a_compiled_step_called_inside_a_compiled_step_is_part_of_its_trace() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        model = nn.MLP([2, 5, 1], seed=3)
+        step = tg.compile(_mlp_and_step(model, optim.SGD(model.parameters(), lr=0.5)))
+        for args in BATCHES[:3]:  # the inner step has a plan before the outer one traces
+            step(*args)
+
+        def epoch(X1: Any, Y1: Any, X2: Any, Y2: Any) -> Tensor:
+            step(X1, Y1)  # while the outer epoch is traced, these run eagerly: recorded
+            return step(X2, Y2)
+
+        return epoch, model.parameters()
+
+    _assert_same(make, [(*BATCHES[k], *BATCHES[k + 1]) for k in range(0, 10, 2)])
+
+
+def test_backward_on_what_a_replay_returned_says_the_replay_has_no_graph() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    forward = tg.compile(lambda x: (w * x).sum())
+    for _ in range(3):
+        loss = forward(np.ones(2))
+    with pytest.raises(CompileError, match=r"backward\(\).*replay.*inside the compiled step"):
+        loss.backward()

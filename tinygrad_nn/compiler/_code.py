@@ -16,9 +16,10 @@ import numpy as np
 from tinygrad_nn.autograd import _sum as add_new
 from tinygrad_nn.autograd import unbroadcast
 from tinygrad_nn.compiler._parallel import MIN_ELEMENTS, halves
+from tinygrad_nn.compiler._trace import CompileError
 from tinygrad_nn.tensor import Tensor
 
-__all__ = ["Code", "accumulate", "grad_of", "result", "unshare"]
+__all__ = ["Code", "ReplayResult", "accumulate", "grad_of", "result", "unshare"]
 
 # The numpy functions the generated lines call by their own names.
 _NUMPY_NAMES = (
@@ -261,6 +262,38 @@ def accumulate(total: np.ndarray, owned: bool, g: np.ndarray) -> tuple[np.ndarra
     return add_new(total, g), True
 
 
+class ReplayResult(Tensor):
+    """A tensor a replay returned: a copy of its value, without the graph the step built (a
+    replay runs numpy, not ops), so ``backward()`` on it says so instead of finding nothing.
+
+    Examples
+    --------
+    >>> out = result(np.array(2.0), "loss")
+    >>> out.item(), isinstance(out, Tensor)
+    (2.0, True)
+    >>> out.backward()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tinygrad_nn.compiler._trace.CompileError: compile: backward() on 'loss', returned by a replay...
+    """
+
+    __slots__ = ()
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Refused: a replay's result has no graph (see the class).
+
+        Examples
+        --------
+        >>> result(np.array(1.0), None).requires_grad
+        False
+        """
+        raise CompileError(
+            f"compile: backward() on {repr(self.name) if self.name else 'a tensor'}, returned by "
+            f"a replay of a compiled step: a copy of its value, without a graph. Call backward() "
+            f"inside the compiled step (compile the whole training step), or call the function "
+            f"without tinygrad_nn.compile"
+        )
+
+
 def result(array: np.ndarray, name: str | None) -> Tensor:
     """A returned tensor: a fresh copy, so a later replay does not change it.
 
@@ -269,7 +302,7 @@ def result(array: np.ndarray, name: str | None) -> Tensor:
     >>> result(np.array(2.0), "loss").item()
     2.0
     """
-    out = Tensor._leaf(np.array(array, copy=True))
+    out = ReplayResult._leaf(np.array(array, copy=True))
     out.name = name
     return out
 

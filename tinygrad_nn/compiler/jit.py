@@ -18,6 +18,8 @@ The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
   rebound (``model = MLP(...)``, ``lr = 0.1``).
 * **Anomaly mode.** Under :func:`~tinygrad_nn.detect_anomaly` the step runs eagerly, so the
   checks run and name the op.
+* **Nested steps.** A compiled function called by a step that is being traced runs eagerly,
+  so its ops become part of the outer step's trace (as ``jax.jit`` inlines a nested jit).
 * **What a trace cannot see.** Python control flow on a tensor's value (``if loss.item() < 1``)
   is frozen as it went while tracing; Python side effects (``print``, appending to a list) run
   only in the eager and traced calls (``p.grad = ...`` is the exception: replayed); arrays
@@ -176,6 +178,8 @@ class CompiledFunction:
             return last.replay(args)
         if modes.is_anomaly_enabled():
             return self.fn(*args, **kwargs)  # eager: the anomaly checks name the op
+        if modes.state.tracer is not None:  # called by a step being traced: its ops are
+            return self.fn(*args, **kwargs)  # recorded into that step (a replay would not be)
         key = _signature(args, kwargs)
         entry = self._plans.get(key)
         if isinstance(entry, Plan):
@@ -244,7 +248,7 @@ def _guard(plan: Plan, args: tuple[Any, ...] | None, free: list[tuple[Any, str, 
     state, contents = code.bind("state", modes.state), code.bind("contents", _cell)
     code.bind("Tensor", Tensor)
     code.bind("ndarray", np.ndarray)
-    tests = [f"not {state}.switches.anomaly_enabled",
+    tests = [f"{state}.tracer is None", f"not {state}.switches.anomaly_enabled",
              f"{state}.switches.grad_enabled is {modes.is_grad_enabled()}",
              f"len(args) == {len(args)}"]
     for i, a in enumerate(args):
