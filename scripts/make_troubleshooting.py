@@ -46,6 +46,66 @@ from tinygrad_nn import Tensor  # noqa: E402
 # --------------------------------------------------------------------------------------------
 
 EXAMPLES: dict[str, str] = {
+    "compile_untraced_change": '''
+        import numpy as np
+        import tinygrad_nn as tg
+        from tinygrad_nn import Tensor
+
+        w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+
+        @tg.compile
+        def step(x):
+            loss = (w * x).sum()
+            loss.backward()
+            w.data *= 0.99  # weight decay in plain numpy on .data...
+            w.mark_modified()
+            w.data -= 0.1 * w.grad
+            w.grad = None
+            return loss
+
+        try:
+            for _ in range(3):  # eager, then traced
+                step(np.ones(2))
+        except tg.CompileError as error:
+            print(error)
+        ''',
+    "compile_untraced_fix": '''
+        import numpy as np
+        import tinygrad_nn as tg
+        from tinygrad_nn import Tensor
+
+        w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+
+        @tg.compile
+        def step(x):
+            loss = (w * x).sum()
+            loss.backward()
+            with tg.no_grad():
+                for p in [w]:
+                    p *= 0.99  # the Tensor's in-place operators: traced, so replays repeat them
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            return loss
+
+        for _ in range(5):
+            step(np.ones(2))
+        print(w.data, "traced", step.traces, "time, replayed", step.replays, "times")
+        ''',
+    "compile_backward_after": '''
+        import numpy as np
+        import tinygrad_nn as tg
+        from tinygrad_nn import Tensor
+
+        w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+        forward = tg.compile(lambda x: (w * x).sum())  # only the forward pass compiled
+
+        for _ in range(3):
+            loss = forward(np.ones(2))
+        try:
+            loss.backward()
+        except tg.CompileError as error:
+            print(error)
+        ''',
     "forward_nan": '''
         import tinygrad_nn as tg
         from tinygrad_nn import Tensor
@@ -597,6 +657,35 @@ after `backward()` (the usual place for a parameter update), or make a new tenso
 `exp`, `sigmoid`, `tanh` and `sqrt` keep their *output*, so changing the output (through
 `detach()`, which shares the memory) is refused too, also for the tensor `backward()` is called
 on. **Fix:** change a copy, `Tensor(y.data)`.
+
+## A compiled step refuses to trace something
+
+`tinygrad_nn.compile` runs a step eagerly once, records it on the second call and from then on
+replays the record as one generated function of numpy calls (`step.plan.source`). A replay can
+repeat only what the record holds: ops, `backward()`, an optimizer's `step()`/`zero_grad()`,
+the Tensors' in-place operators, assignments to `.grad` and numpy work on gradients. Where a
+step does something the tracer cannot see and a replay would silently skip it, the trace stops
+with a `CompileError` that says what and how to write it instead:
+
+{compile_untraced_change}
+
+Plain numpy on a tensor's `.data` is invisible to the tracer (the array is not a traced one),
+so a replay would train without the weight decay: a wrong number on every call after the
+second. `mark_modified()` after such a change is where the tracer notices. **Fix:** write the
+change with the Tensor's own in-place operators under `no_grad()` (or use an optimizer):
+
+{compile_untraced_fix}
+
+A replay returns *copies* of what the step returned, without the graph the step built (the
+step's own `backward()` already ran inside it). So compile a whole training step, not a
+forward pass you want to differentiate afterwards:
+
+{compile_backward_after}
+
+What is *traced again* rather than refused — new argument shapes or dtypes, a parameter whose
+`.data` was replaced, a module switched between `train()` and `eval()`, a rebound global — and
+what a trace freezes (Python branches on a tensor's value, `np.random` calls) is listed in
+[architecture.md](architecture.md), section 9.
 
 ## "bool() of a Tensor needs exactly one element"
 
