@@ -731,3 +731,14 @@ def test_backward_on_what_a_replay_returned_says_the_replay_has_no_graph() -> No
         loss = forward(np.ones(2))
     with pytest.raises(CompileError, match=r"backward\(\).*replay.*inside the compiled step"):
         loss.backward()
+
+
+def test_no_tracer_is_left_active_after_a_trace_that_failed() -> None:
+    from tinygrad_nn import modes
+
+    w = Tensor([1.0], requires_grad=True)
+    step = tg.compile(lambda: (w * 2).sum().item())  # returning a number: refused
+    step()
+    with pytest.raises(CompileError):
+        step()
+    assert modes.tracing == [0] and modes.state.tracer is None

@@ -26,6 +26,7 @@ __all__ = [
     "scope",
     "set_detect_anomaly",
     "state",
+    "tracing",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,6 +59,11 @@ class _ThreadState(threading.local):
 #: The calling thread's state: ``state.switches`` (grad mode, anomaly mode, module scope) and
 #: ``state.tracer``. Internal: use the functions and context managers below.
 state = _ThreadState()
+
+#: ``[n]``: how many tracers are active, in all threads. The compiler's hooks test it before
+#: reading this thread's ``state.tracer``: a plain list item costs less than a thread-local
+#: attribute, and while nothing is compiled (almost always) it is 0.
+tracing = [0]
 
 
 def is_grad_enabled() -> bool:

@@ -76,9 +76,10 @@ class TensorBase:
 
     def _set_grad(self, value: np.ndarray | None) -> None:
         self._grad = value
-        tracer = modes.state.tracer  # compiler hook: an assignment in a traced step is replayed
-        if tracer is not None and not tracer.suspended:
-            tracer.on_set_grad(self, value)
+        if modes.tracing[0]:  # compiler hook: an assignment in a traced step is replayed
+            tracer = modes.state.tracer
+            if tracer is not None and not tracer.suspended:
+                tracer.on_set_grad(self, value)
 
     if TYPE_CHECKING:
 
@@ -383,7 +384,7 @@ class TensorBase:
                 f"do the update inside tinygrad_nn.no_grad()"
             )
         value = other.data if isinstance(other, TensorBase) else other
-        tracer = modes.state.tracer
+        tracer = modes.state.tracer if modes.tracing[0] else None
         if tracer is None or tracer.suspended:
             ufunc(self.data, value, out=self.data)
         else:  # compiler hook: the tracer runs it and records it, so a replay repeats it
@@ -423,6 +424,7 @@ class TensorBase:
         self._version[0] += 1
         # Numbered after counting: an op numbered before this change may have read the old count.
         last_change[0] = next_number()
-        tracer = modes.state.tracer
-        if tracer is not None and not tracer.suspended:  # compiler hook: replayed, or refused
-            tracer.on_mark_modified(self)
+        if modes.tracing[0]:  # compiler hook: replayed, or refused
+            tracer = modes.state.tracer
+            if tracer is not None and not tracer.suspended:
+                tracer.on_mark_modified(self)

@@ -259,10 +259,12 @@ class Tracer:
         if TRACE_STATE.tracer is not None:
             raise CompileError("compile: a compiled step called another while tracing")
         TRACE_STATE.tracer = self
+        modes.tracing[0] += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         TRACE_STATE.tracer = None
+        modes.tracing[0] -= 1
         for weak in self._traced_tensors:
             traced = weak()
             if traced is not None:

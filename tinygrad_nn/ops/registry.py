@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nn.modes import state as _state  # its .tracer: the compiler's, while tracing
+from tinygrad_nn.modes import tracing as _tracing
 from tinygrad_nn.tensor import Tensor, as_array
 
 __all__ = ["REGISTRY", "OpInfo", "TensorIndexError", "activations", "op"]
@@ -277,7 +278,7 @@ def op(
             if type(rules) is not tuple:  # one rule, or a list of them
                 rules = (rules,) if callable(rules) else tuple(rules)
             out = Tensor._from_op(y, name, tensors, rules)
-            if _state.tracer is not None:  # compiler hook
+            if _tracing[0] and _state.tracer is not None:  # compiler hook
                 _state.tracer.on_op(name, forward, tensors, seq, rest, static, out)
             return out
 
