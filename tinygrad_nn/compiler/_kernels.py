@@ -87,17 +87,84 @@ class Recipe:
             ufunc(*(env[o] if o in env else float(o) for o in operands), out=env[out])
 
     def emit(self, code: Code, shape: Shape, comment: str = "", **names: str) -> None:
-        """Write the calls into ``code``: as lines, or as one ``halves(...)`` line when arrays
-        of ``shape`` run in row halves on two cores."""
+        """Write the calls into ``code``: as lines, or, when arrays of ``shape`` run in row
+        halves on two cores, as one ``halves(...)`` call (which ``code`` may fuse with the
+        calls before it)."""
         if code.splits(shape):
-            arrays = ", ".join(names[n] for n in self.split)
-            whole = "".join(f"{names[n]}, " for n in self.whole).rstrip()
-            lines = [f"halves({self.__name__}, {arrays}" + (f", whole=({whole}))" if whole
-                                                             else ")")]
-        else:
-            lines = self.lines(**names)
-        for k, line in enumerate(lines):
+            code.parallel(self, names, comment)
+            return
+        for k, line in enumerate(self.lines(**names)):
             code.line(f"{line}  # {comment}" if comment and k == 0 else line)
+
+    def halves_line(self, names: dict[str, str], label: str | None = None) -> str:
+        """The ``halves(...)`` call that runs this recipe on two cores, its operands named."""
+        arrays = ", ".join(names[n] for n in self.split)
+        whole = "".join(f"{names[n]}, " for n in self.whole).rstrip()
+        return (f"halves({label or self.__name__}, {arrays}"
+                + (f", whole=({whole}))" if whole else ")"))
+
+
+def fuse(calls: list[tuple[Recipe, dict[str, str]]], name: str) -> tuple[Recipe, dict[str, str]]:
+    """One recipe doing ``calls`` one after the other on the same block of rows (a single
+    hand-off to the second core instead of one each), and its operands' names.
+
+    Examples
+    --------
+    >>> names = {"x": "Z1"}
+    >>> fused, operands = fuse([(RELU, names), (TANH, names)], "relu_tanh")
+    >>> fused.lines(**operands)
+    ['maximum(Z1, 0.0, out=Z1)', 'tanh(Z1, out=Z1)']
+    """
+    split: list[str] = []
+    whole: list[str] = []
+    steps: list[tuple[str, ...]] = []
+    for recipe, names in calls:
+        for n in recipe.split:
+            split += [] if names[n] in split else [names[n]]
+        for n in recipe.whole:
+            whole += [] if names[n] in whole else [names[n]]
+        steps += [(ufunc, *(names.get(o, o) for o in operands))
+                  for ufunc, *operands in recipe.calls]
+    return Recipe(name, tuple(split), tuple(whole), tuple(steps)), {n: n for n in split + whole}
+
+
+def fusable(calls: list[tuple[Recipe, dict[str, str]]], namespace: dict[str, Any]) -> bool:
+    """Whether ``calls`` (each a recipe and its operands' names) can run as one, each half of
+    the rows on its own core: every split array has the same rows, and no array one of them
+    writes is read whole, or under another view, by another (the halves run at once).
+
+    Examples
+    --------
+    >>> ns = {"Z1": np.empty((4, 3)), "A0": np.empty((2, 3)), "W1": np.empty((4, 2))}
+    >>> product = {"left": "W1", "out": "Z1", "right": "A0"}
+    >>> fusable([(PRODUCT, product), (SIGMOID, {"x": "Z1"})], ns)
+    True
+    >>> fusable([(SIGMOID, {"x": "Z1"}), (PRODUCT, product)], ns)  # reads all of Z1's rows?
+    True
+    >>> fusable([(SIGMOID, {"x": "A0"}), (PRODUCT, product)], ns)  # A0 written, then read whole
+    False
+    """
+
+    def array(name: str) -> Any:
+        base = namespace.get(name.removesuffix(".T"))
+        if not isinstance(base, np.ndarray):
+            return None
+        return base.T if name.endswith(".T") else base
+
+    split = [(array(names[n]), names[n]) for recipe, names in calls for n in recipe.split]
+    whole = [(array(names[n]), names[n]) for recipe, names in calls for n in recipe.whole]
+    if any(a is None for a, _ in split + whole) or len({a.shape[0] for a, _ in split}) != 1:
+        return False
+    written = [(array(names[call[-1]]), names[call[-1]])
+               for recipe, names in calls for call in recipe.calls]
+    for w, w_name in written:
+        for a, _ in whole:
+            if np.may_share_memory(w, a):
+                return False
+        for a, a_name in split:  # the same rows only through the same view
+            if a_name != w_name and np.may_share_memory(w, a):
+                return False
+    return True
 
 
 # The ufunc sequences of the kernels, each written once. Elementwise ones are the eager ops'

@@ -191,20 +191,19 @@ class _Lowering:
             if isinstance(event, BackwardEvent):
                 self._backward(index, event, recorded)
                 continue
-            start = len(self.code.lines)
+            start = len(self.code.shown)
             name, phase = self._event(event)
-            self.steps.append(ExecutedStep(name, recorded, phase, self.code.lines[start:]))
+            self.steps.append(ExecutedStep(name, recorded, phase, self.code.shown[start:]))
         self.code.line(f"return {self._output(self.tape.output)}")
-        used = set(re.findall(r"\w+", "\n".join(self.code.lines)))  # arguments loaded if used
-        self.code.lines[:0] = [line for name, line in self.loads if name in used]
-        source = self._source()
+        body = self.code.render()
+        used = set(re.findall(r"\w+", "\n".join(body)))  # arguments are loaded if used
+        source = self._source([line for name, line in self.loads if name in used] + body)
         namespace = self.code.namespace
         namespace["buffer_ids"] = {id(b) for b in self.code.buffers} | self.code.part_ids
         exec(compile(source, "<tinygrad_nn replay>", "exec"), namespace)
         return Lowered(namespace["replay"], source, self.steps, self.code.buffers, namespace)
 
-    def _source(self) -> str:
-        body = self.code.lines
+    def _source(self, body: list[str]) -> str:
         header = ["def replay(args):"]
         if self.code.quiet_overflow:  # a sigmoid's e^−x → inf: its right limit
             header.insert(0, '@errstate(over="ignore")')  # (a decorator costs less than a with)
@@ -376,10 +375,10 @@ class _Lowering:
                 ) -> None:
         """``data -= lr·g`` as ``SGD.step`` computes it (``lr·g`` into the scratch array), in
         row halves on two cores when big; ``what`` names the parameter in a comment."""
-        start = len(self.code.lines)
+        self.code.indent = indent
         SGD_UPDATE.emit(self.code, self.code.namespace[scratch].shape, f"{what} -= lr·grad",
                         g=g, s=scratch, p=data, lr=lr)
-        self.code.lines[start:] = [indent + line for line in self.code.lines[start:]]
+        self.code.indent = ""
 
     def _packed_pair(self, opt: SGD, W: Tensor) -> tuple[Tensor, str, str] | None:
         """(b, the name of [W | b], the name of [dW | db]) when W's data and gradient are the
@@ -424,7 +423,7 @@ class _Lowering:
         """
         code = self.code
         grads: dict[int, _Grad] = {event.root: _Grad(self.names[event.seed], "borrowed")}
-        start = len(code.lines)
+        start = len(code.shown)
         for k, node in enumerate(event.nodes):  # a kept .grad must not be overwritten
             if node.leaf_target is not None and not event.assign.get(k, False):
                 code.line(f"unshare({self.target(node.leaf_target)}, buffer_ids)")
@@ -445,11 +444,11 @@ class _Lowering:
             self._rules_of(producer, node, entry, grads, still_read)
             name = producer.label or f"op:{producer.name}"
             self.steps.append(ExecutedStep(f"backward: {name}", recorded, "backward",
-                                           code.lines[start:]))
-            start = len(code.lines)
-        if len(code.lines) > start:
+                                           code.shown[start:]))
+            start = len(code.shown)
+        if len(code.shown) > start:
             self.steps.append(ExecutedStep(f"backward: .grad of {', '.join(leaves)}", recorded,
-                                           "backward", code.lines[start:]))
+                                           "backward", code.shown[start:]))
 
     def _rules_of(self, producer: OpEvent, node: Any, g: _Grad, grads: dict[int, _Grad],
                   still_read: set[str]) -> None:
