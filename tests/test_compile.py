@@ -582,25 +582,8 @@ def test_a_packed_model_trained_compiled_evaluates_eagerly_like_an_unpacked_copy
 
 
 def test_a_numpy_scalar_in_a_hand_written_update_is_replayed_as_that_scalar() -> None:
-    def make() -> tuple[Callable[..., Any], list[Tensor]]:
-        params = _article_params()
-        lr = np.float64(0.3)  # a numpy scalar, as a benchmark writes it (not a Python float)
-
-        def step(X: Any, Y: Any) -> Tensor:
-            A = X
-            for layer in range(0, len(params), 2):
-                A = (params[layer] @ A + params[layer + 1]).sigmoid()
-            loss = -(Y * A.log() + (1 - Y) * (1 - A).log()).mean()
-            loss.backward()
-            with no_grad():
-                for p in params:
-                    p -= lr * p.grad
-                    p.grad = None
-            return loss
-
-        return step, params
-
-    _assert_same(make, BATCHES[:6])
+    # np.float64, as a benchmark writes the learning rate (not a Python float)
+    _assert_same(_hand_step("sigmoid", lr=np.float64(0.3)), BATCHES[:6])
 
 
 def test_a_cnn_with_adam_replays_the_eager_step() -> None:
