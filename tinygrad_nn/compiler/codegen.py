@@ -110,6 +110,10 @@ class _Grad:
 
 
 class _Lowering:
+    """Writes the replay of one tape: names its slots, lowers each event in order (kernels
+    write their own lines, generic ops call their registry forward, backward is written node by
+    node, an ``SGD.step()`` is written out) and records the executed steps."""
+
     def __init__(self, tape: Tape, threads: int, arg_names: list[str]) -> None:
         self.tape = tape
         self.arg_names = arg_names  # the step's parameter names, for the arguments' variables
