@@ -10,6 +10,10 @@ A kernel is used by :mod:`tinygrad_nn.compiler.codegen` through three methods:
   ``g`` (the gradient of the output); returns the variable that holds it, always a planned
   buffer of the input's shape and dtype (so the backward needs no unbroadcast or cast).
 
+Each sequence of ufunc calls a kernel makes is a :class:`Recipe`, written once: as lines of the
+source, or run on a block of rows for two cores (where consecutive ones over the same rows
+may run as one, :func:`fusable`). :func:`pack_bias` makes a weight and its bias one array.
+
 Where a docstring says so, a kernel gives the same floats as the eager ops it replaces (the
 same ufuncs in the same order). :mod:`tinygrad_nn.compiler.passes` decides where they go.
 """
