@@ -725,3 +725,30 @@ def test_no_tracer_is_left_active_after_a_trace_that_failed() -> None:
     with pytest.raises(CompileError):
         step()
     assert modes.tracing == [0] and modes.state.tracer is None
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": np.array([1.0, 2.0, 0.5])},
+                                     {"ignore_index": -1}, {"label_smoothing": 0.1}])
+def test_cross_entropy_with_new_labels_every_call_trains_on_each_calls_labels(options) -> None:
+    rng = np.random.default_rng(6)
+    batches = []
+    for _ in range(STEPS):  # minibatches: new images and new labels at every call
+        labels = rng.integers(0, 3, 40)
+        if "ignore_index" in options:
+            labels[rng.random(40) < 0.2] = -1
+        batches.append((rng.standard_normal((2, 40)), labels))
+
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        model = nn.MLP([2, 6, 3], activation="tanh", output_activation="none", seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.3)
+
+        def step(X: Any, labels: Any) -> Tensor:
+            loss = nn.cross_entropy(model(X), labels, **options)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model.parameters()
+
+    _assert_same(make, batches)

@@ -271,9 +271,12 @@ def _class_targets(
             f"{loss}: labels must be integer class indices in [0, {k}) for {k} classes; got "
             f"{indices[outside][0].item()!r} (at column {int(np.argmax(outside))})"
         )
-    one_hot = np.zeros((k, m), dtype=dtype)
-    one_hot[indices.astype(np.intp), np.arange(m)] = 1.0
-    return Tensor(one_hot)
+    # One-hot with ops (a comparison, then a product with 1), not numpy indexing: the graph
+    # holds it, so a compiled step makes it from each call's labels (numpy work on the labels
+    # would be frozen at tracing, every later batch trained on the first batch's labels).
+    labels = labels if isinstance(labels, Tensor) else Tensor(array)
+    classes = Tensor(np.arange(k).reshape(k, 1))
+    return (labels.reshape(1, m) == classes) * Tensor(np.ones((), dtype))
 
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -326,7 +329,7 @@ def _class_loss(
     w = _class_weights(weight, k, log_probs.dtype, loss)
     array = _label_array(labels, loss)
     as_indices = array.shape != (k, m)
-    kept = None
+    kept: Tensor | None = None  # the examples not ignored, (m,) booleans
     if ignore_index is not None:
         if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
             raise TypeError(f"{loss}: ignore_index must be an int or None; got {ignore_index!r}")
@@ -335,33 +338,37 @@ def _class_loss(
                 f"{loss}: ignore_index applies to class indices, not to ({k}, {m}) class "
                 f"probabilities (give the ignored columns zero weight instead)"
             )
-        if array.shape in ((m,), (1, m)):
-            kept = array.reshape(m) != ignore_index
-            labels = np.where(kept, array.reshape(m), 0)
-    targets = _class_targets(labels, k, m, log_probs.dtype, loss)
+        if array.shape in ((m,), (1, m)):  # with ops: a compiled step replays it per batch
+            indices = (labels if isinstance(labels, Tensor) else Tensor(array)).reshape(m)
+            kept = indices != ignore_index
+            labels = ops.where(kept, indices, 0)
+    one_hot = _class_targets(labels, k, m, log_probs.dtype, loss)
+    targets = one_hot
     if label_smoothing:
         targets = targets * (1.0 - label_smoothing) + label_smoothing / k
-    scale = np.ones((k, m), dtype=log_probs.dtype) if w is not None or kept is not None else None
-    if scale is not None:
-        if w is not None:
-            scale *= w[:, None]
-        if kept is not None:
-            scale[:, ~kept] = 0.0
-        targets = targets * Tensor(scale)
+    w_column = None if w is None else Tensor(w.reshape(k, 1))
+    if w_column is not None:
+        targets = targets * w_column
+    if kept is not None:
+        targets = targets * kept.reshape(1, m)
     if reduction == "none":
         return -(log_probs * targets).sum(axis=0)
     if reduction == "sum":
         return -(log_probs * targets).sum()
-    denominator: float = m
-    if as_indices and (w is not None or kept is not None):
-        index = _class_targets(labels, k, m, log_probs.dtype, loss).data.argmax(axis=0)
-        per_example = np.ones(m) if w is None else w[index]
-        denominator = float(per_example[kept].sum() if kept is not None else per_example.sum())
-        if denominator == 0.0:
-            raise ValueError(
-                f"{loss}: reduction='mean' over no weight: every label is ignore_index "
-                f"{ignore_index!r} or has class weight 0 (use reduction='sum')"
-            )
+    if not (as_indices and (w_column is not None or kept is not None)):
+        return -(log_probs * targets).sum() / m
+    # the weighted mean divides by the kept examples' class weights (PyTorch's rule)
+    per_example = (one_hot * w_column).sum(axis=0) if w_column is not None else None
+    if kept is not None:
+        per_example = (kept * Tensor(np.ones((), log_probs.dtype)) if per_example is None
+                       else per_example * kept)
+    assert per_example is not None
+    denominator = per_example.sum()
+    if float(denominator.data) == 0.0:
+        raise ValueError(
+            f"{loss}: reduction='mean' over no weight: every label is ignore_index "
+            f"{ignore_index!r} or has class weight 0 (use reduction='sum')"
+        )
     return -(log_probs * targets).sum() / denominator
 
 
