@@ -10,6 +10,9 @@ transpose by hand:
                  -> Conv2d 3x3 -> ReLU -> MaxPool 2 -> (N, 64, 2, 2)
                  -> Flatten -> (256, N) -> Linear -> (10, N) logits
 
+The training step goes through ``tinygrad_nn.compile``: traced on its second call, replayed
+after (the last, smaller batch of an epoch gets a plan of its own).
+
 Run:  python examples/digits_cnn.py            (about 20 s on two cores)
 """
 
@@ -20,6 +23,7 @@ import argparse
 import numpy as np
 from tqdm import tqdm
 
+import tinygrad_nn
 from tinygrad_nn import data, nn, no_grad, optim
 
 
@@ -61,6 +65,15 @@ def main(epochs: int = 12, batch_size: int = 32, lr: float = 3e-3, seed: int = 0
     X_train, X_test = images(X_train), images(X_test)
     model = make_cnn(seed)
     optimizer = optim.Adam(model.parameters(), lr=lr)
+
+    @tinygrad_nn.compile
+    def step(images: np.ndarray, labels: np.ndarray) -> tinygrad_nn.Tensor:
+        loss = nn.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
     rng = np.random.default_rng(seed)
     m = X_train.shape[0]
     bar = tqdm(range(epochs), desc="digits CNN", unit="epoch", disable=not progress)
@@ -69,10 +82,7 @@ def main(epochs: int = 12, batch_size: int = 32, lr: float = 3e-3, seed: int = 0
         total = 0.0
         for start in range(0, m, batch_size):
             batch = order[start:start + batch_size]
-            loss = nn.cross_entropy(model(X_train[batch]), y_train[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss = step(X_train[batch], y_train[batch])
             total += loss.item() * len(batch)
         bar.set_postfix(loss=f"{total / m:.4f}")
     train_accuracy = accuracy(model, X_train, y_train)
