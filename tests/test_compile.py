@@ -752,3 +752,43 @@ def test_cross_entropy_with_new_labels_every_call_trains_on_each_calls_labels(op
         return step, model.parameters()
 
     _assert_same(make, batches)
+
+
+def test_inputs_computed_inside_the_step_follow_each_calls_arguments() -> None:
+    rng = np.random.default_rng(8)
+    batches = [(rng.standard_normal((2, 16)), (rng.random((1, 16)) > 0.5) * 1.0)
+               for _ in range(STEPS)]
+
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        model = nn.MLP([2, 4, 1], seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.5)
+
+        def step(X: Any, Y: Any) -> Tensor:
+            loss = nn.binary_cross_entropy(model(X / 2.0), Y)  # the model copies X / 2
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, model.parameters()
+
+    _assert_same(make, batches)
+
+
+def test_a_numpy_operand_computed_inside_the_step_follows_each_calls_arguments() -> None:
+    def make() -> tuple[Callable[..., Any], list[Tensor]]:
+        params = [Tensor(np.array([[0.5, -0.25]]), requires_grad=True)]
+
+        def step(X: Any) -> Tensor:
+            loss = (params[0] @ (X * 2.0)).sum()  # X * 2 is an array: the op copies it
+            loss.backward()
+            with no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            return loss
+
+        return step, params
+
+    rng = np.random.default_rng(9)
+    _assert_same(make, [(rng.standard_normal((2, 3)),) for _ in range(STEPS)])

@@ -182,7 +182,12 @@ class Tensor(TensorBase):
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
-        array = np.array(as_array(data), copy=True)
+        source = as_array(data)
+        array = np.array(source, copy=True)
+        if modes.tracing[0]:  # compiler hook: a copy of a value the traced step computed
+            tracer = modes.state.tracer
+            if tracer is not None and not tracer.suspended:
+                tracer.on_copy(source, array)
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(
                 f"only floating tensors can require grad; got dtype {array.dtype} (an index or "

@@ -16,7 +16,8 @@ from tinygrad_nn.compiler._kernels import Kernel
 from tinygrad_nn.tensor import Tensor
 
 __all__ = [
-    "BackwardEvent", "BackwardNode", "GradRef", "HostEvent", "OpEvent", "SetGradEvent",
+    "BackwardEvent", "BackwardNode", "CopyEvent", "GradRef", "HostEvent", "OpEvent",
+    "SetGradEvent",
     "SetItemEvent", "Slot", "Tape", "UfuncEvent",
 ]
 
@@ -105,6 +106,15 @@ class SetItemEvent:
     target: Any  # Slot index or GradRef
     key: Any
     value: Any  # Slot index, GradRef or ("py", value)
+
+
+@dataclass
+class CopyEvent:
+    """A Tensor made in the step from an array the step computed (``Tensor(X / 255)``): its
+    data is a copy of that value, made again at every replay."""
+
+    source: Any  # Slot index or GradRef
+    out: int
 
 
 @dataclass

@@ -29,6 +29,7 @@ from tinygrad_nn import modes
 from tinygrad_nn.compiler._tape import (
     BackwardEvent,
     BackwardNode,
+    CopyEvent,
     GradRef,
     HostEvent,
     OpEvent,
@@ -479,6 +480,27 @@ class Tracer:
             traced.append(view)
         self.tape.events.append(UfuncEvent(ufunc, method, refs, kw, out_refs, outs))
         return tuple(traced) if isinstance(result, tuple) else traced[0]
+
+    def on_copy(self, source: Any, copy: np.ndarray) -> None:
+        """A Tensor's data copied from ``source`` (``Tensor(X / 255)``, an array operand of an
+        op): when the step computed or received ``source``, the copy stands for that value at
+        every replay, not for a constant frozen now."""
+        if not isinstance(source, np.ndarray):
+            return
+        ref: Any = source._slot if isinstance(source, TracedArray) else None
+        if ref is None:
+            ref = self._grad_ref(source)
+        if ref is None:
+            ref = self._known(source)
+        if ref is None:
+            return
+        if isinstance(ref, int) and self.tape.slots[ref].kind == "input":  # an argument: the
+            s = self.tape.slots[ref]  # replay reads it (cast if the copy's dtype differs)
+            self._new_slot("input", copy, arg=s.arg, cast=copy.dtype != s.dtype,
+                           from_tensor=s.from_tensor, name=s.name)
+            return
+        out = self._new_slot("value", copy, producer=len(self.tape.events))
+        self.tape.events.append(CopyEvent(ref, out))
 
     def on_set_grad(self, t: Tensor, value: Any) -> None:
         """Record the step's own ``t.grad = value`` (``p.grad = None`` before a backward, say):

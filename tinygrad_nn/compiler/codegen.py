@@ -28,6 +28,7 @@ from tinygrad_nn.compiler._kernels import HELPERS, SGD_UPDATE, Kernel
 from tinygrad_nn.compiler._parallel import TwoCores
 from tinygrad_nn.compiler._tape import (
     BackwardEvent,
+    CopyEvent,
     GradRef,
     HostEvent,
     OpEvent,
@@ -251,6 +252,12 @@ class _Lowering:
             key = self.code.literal(event.key, "key")
             self.code.line(f"{self.ref(event.target)}[{key}] = {self.ref(event.value)}")
             return "numpy:setitem", "update"
+        if isinstance(event, CopyEvent):
+            s = self.tape.slots[event.out]
+            copy = self.code.buffer(f"copy{event.out}", s.shape, s.dtype)
+            self.code.line(f'copyto({copy}, {self.ref(event.source)}, casting="unsafe")')
+            self.names[event.out] = copy
+            return "copy", "forward"
         if isinstance(event, SetGradEvent):
             self._set_grad(event)
             return f"{self.target(event.target).removesuffix('_tensor')}.grad = …", "update"
@@ -527,6 +534,8 @@ class _Lowering:
                 read.update(x for x in (event.target, event.value) if isinstance(x, int))
             elif isinstance(event, SetGradEvent) and isinstance(event.value, int):
                 read.add(event.value)
+            elif isinstance(event, CopyEvent) and isinstance(event.source, int):
+                read.add(event.source)
             elif isinstance(event, BackwardEvent):
                 read.add(event.seed)
                 for node in event.nodes:

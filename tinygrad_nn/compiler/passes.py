@@ -40,6 +40,7 @@ from tinygrad_nn.compiler._kernels import Activation, BceLogits, GemmBias, pack_
 from tinygrad_nn.compiler._trace import (
     BackwardEvent,
     BackwardNode,
+    CopyEvent,
     HostEvent,
     OpEvent,
     SetGradEvent,
@@ -102,6 +103,8 @@ def _reads(event: Any) -> list[int]:
         return [x for x in (event.target, event.value) if isinstance(x, int)]
     if isinstance(event, SetGradEvent):
         return [event.value] if isinstance(event.value, int) else []
+    if isinstance(event, CopyEvent):
+        return [event.source] if isinstance(event.source, int) else []
     if isinstance(event, BackwardEvent):
         return [event.seed]
     return []
@@ -393,6 +396,10 @@ def _drop_dead(tape: Tape, events: list[Any]) -> list[Any]:
                 continue
             live.update(x for x in event.inputs if isinstance(x, int))
             live.update(x for x in event.out if isinstance(x, int))
+        elif isinstance(event, CopyEvent):
+            if event.out not in live:
+                continue
+            live.update(_reads(event))
         elif isinstance(event, (SetItemEvent, SetGradEvent, HostEvent)):  # effects: kept
             live.update(_reads(event))
         kept.append(event)

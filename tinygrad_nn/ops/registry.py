@@ -140,6 +140,8 @@ def _constant(value: Any, dtype: np.dtype | None) -> Tensor:
         data = as_array(value, "operand")
         if data is value:  # the caller's numpy array: copied, so changing it later is harmless
             data = data.copy()
+            if _tracing[0] and _state.tracer is not None and not _state.tracer.suspended:
+                _state.tracer.on_copy(value, data)  # compiler hook: the copy of a step's value
     return Tensor._leaf(data)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from tinygrad_nn.compiler import CompiledFunction, Plan
 from tinygrad_nn.compiler._trace import (
     BackwardEvent,
+    CopyEvent,
     HostEvent,
     OpEvent,
     SetGradEvent,
@@ -87,6 +88,8 @@ def _recorded_label(plan: Plan, event: Any) -> str:
         return "numpy a[...] = v"
     if isinstance(event, SetGradEvent):
         return "p.grad = …"
+    if isinstance(event, CopyEvent):
+        return "Tensor(copy)"
     return type(event).__name__
 
 
