@@ -780,7 +780,8 @@ def test_a_numpy_operand_computed_inside_the_step_follows_each_calls_arguments()
         params = [Tensor(np.array([[0.5, -0.25]]), requires_grad=True)]
 
         def step(X: Any) -> Tensor:
-            loss = (params[0] @ (X * 2.0)).sum()  # X * 2 is an array: the op copies it
+            doubled = Tensor(X) * 2.0  # an op's result...
+            loss = (params[0] @ doubled.data).sum()  # ...whose array the op copies
             loss.backward()
             with no_grad():
                 for p in params:
