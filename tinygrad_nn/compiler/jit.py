@@ -20,15 +20,19 @@ The rules, the way tinygrad's ``TinyJit`` and ``jax.jit`` have theirs:
   checks run and name the op.
 * **Nested steps.** A compiled function called by a step that is being traced runs eagerly,
   so its ops become part of the outer step's trace (as ``jax.jit`` inlines a nested jit).
+* **What a trace follows.** Ops, ``backward()``, optimizers' ``step()``/``zero_grad()``,
+  arguments and numpy ufuncs on them and on gradients, Tensors made from those (``model(X /
+  255)``), assignments to ``.grad`` and Tensors' in-place operators: replayed with each call's
+  values.
 * **What a trace cannot see.** Python control flow on a tensor's value (``if loss.item() < 1``)
   is frozen as it went while tracing; Python side effects (``print``, appending to a list) run
-  only in the eager and traced calls (``p.grad = ...`` is the exception: replayed); arrays
-  made inside the step from nothing the tracer knows (``np.random.rand(...)``) are frozen
-  constants, and numpy work on arrays the step does not
-  receive or compute with ops (a module's own state) is not replayed — so a ``BatchNorm`` in
-  training mode, which updates its running statistics that way, refuses to be traced. The step
-  must return Tensors (or None, or tuples/lists/dicts of them): a Python number would be
-  frozen, so returning one is an error.
+  only in the eager and traced calls; numpy work other than ufuncs on an argument (indexing
+  with it, ``np.where``) and arrays made from nothing the tracer knows (``np.random.rand(...)``)
+  are frozen constants; numpy work on a tensor's ``.data`` is refused at its
+  ``mark_modified()``, and numpy work on a module's own state is not replayed — so a
+  ``BatchNorm`` in training mode refuses to be traced. The step must return Tensors (or None,
+  or tuples/lists/dicts of them): a Python number would be frozen, so returning one is an
+  error.
 """
 
 from __future__ import annotations
