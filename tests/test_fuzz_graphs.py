@@ -392,20 +392,31 @@ def test_random_graph_compiled_replays_the_eager_forward_and_backward(program):
 
 
 def _four_calls(program: Program, compiled: bool) -> list[tuple[np.ndarray, list]]:
-    """A step (the program, its gradients cleared by hand, backward) called four times."""
+    """A step (the program, its gradients cleared by hand, backward) called four times, its
+    first input an argument of the step with new values at every call (the others are
+    parameters)."""
     inputs = program.inputs()
     upstream = np.random.default_rng(1).standard_normal(program.run(*inputs).shape)
+    params = inputs[1:]
+    if not params:  # a program of one input: it stays a parameter
+        params, inputs = inputs, []
 
-    def step() -> Tensor:
-        out = program.run(*inputs)
-        for t in inputs:
+    def step(*argument: np.ndarray) -> Tensor:
+        out = program.run(*(Tensor(a) for a in argument), *params)
+        for t in params:
             t.grad = None
-        out.backward(upstream)
+        if out.requires_grad:  # (not when only the argument reaches the output)
+            out.backward(upstream)
         return out
 
     run = tg.compile(step) if compiled else step
-    return [(run().data.copy(), [None if t.grad is None else t.grad.copy() for t in inputs])
-            for _ in range(4)]
+    first = program.arrays[0]
+    calls = []
+    for k in range(4):
+        argument = (first * (1.0 + 0.1 * k),) if inputs else ()
+        calls.append((run(*argument).data.copy(),
+                      [None if t.grad is None else t.grad.copy() for t in params]))
+    return calls
 
 
 # --------------------------------------------------------------------------------------------
